@@ -319,11 +319,14 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (cm_log_setup(&cfg.log, &why) == -1) {
 		fprintf(stderr, "%s: log: %s\n", path, why ? why : "failed");
+		pd_config_free(&cfg);
 		return EX_CONFIG;
 	}
 	if (pd_listen_open(&socks, &cfg.listen, cfg.socket_mode, err,
 		sizeof err) == -1) {
 		cm_log_error("config: %s", err);
+		pd_config_free(&cfg);
+		cm_log_close();
 		return EX_OSERR;
 	}
 	if (!foreground)

@@ -99,6 +99,23 @@ EOF
 
 printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\nclient_address=192.0.2.7\nsender=a@example.org\nrecipient=b@example.net\nqueue_id=\ninstance=123.456.7\n\n' >"$T/good"
 
+# vg_clean FILE: a valgrind report without errors or descriptors left
+# open other than those inherited (works with and without -q).
+vg_clean() {
+	if grep -q "ERROR SUMMARY: [1-9]" "$1" ||
+	    grep -q "^==[0-9]*== \(Invalid\|Conditional\|Use of\)" "$1" ||
+	    grep -q "definitely lost: [1-9]" "$1"; then
+		sed 's/^/# /' "$1"
+		return 1
+	fi
+	nopen=$(grep -c "^==[0-9]*== Open " "$1")
+	ninh=$(grep -c "inherited from parent" "$1")
+	if [ "$nopen" -gt "$ninh" ]; then
+		echo "# $((nopen - ninh)) descriptors left open at exit"
+		return 1
+	fi
+}
+
 # answers: the daemon is alive and answers a good request with DUNNO
 answers() {
 	out=$("$CLIENT" -r 1 -t 20000 "127.0.0.1:$PORT" send "$T/good")
@@ -195,8 +212,7 @@ rc=$?
 check "SIGTERM: exit status 0 (got $rc)" [ "$rc" = 0 ]
 check "stop logged" grep -q "stopped" "$T/a.log"
 if [ -n "$VALGRIND" ]; then
-	check "valgrind: no errors" \
-	    grep -q "ERROR SUMMARY: 0 errors" "$T/a.stderr"
+	check "valgrind: no errors, no leaked fd" vg_clean "$T/a.stderr"
 else
 	ok "valgrind # SKIP VALGRIND not set"
 fi
@@ -226,7 +242,7 @@ wait $HOLD
 kill -TERM "$PID"
 wait "$PID"
 PIDS=
-if [ -n "$VALGRIND" ] && ! grep -q "ERROR SUMMARY: 0 errors" "$T/b.stderr"; then
+if [ -n "$VALGRIND" ] && ! vg_clean "$T/b.stderr"; then
 	echo "# valgrind errors in the 1,000-connection run"
 	fails=$((fails + 1))
 fi
