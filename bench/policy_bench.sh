@@ -18,7 +18,8 @@
 #             of one check-and-commit round trip)
 #   postfwd   postfwd2 with a per-sender rate limit rule
 # Each policy server gets RCPT + END-OF-MESSAGE request pairs of ~30
-# attributes; cells are requests/s and p99 latency in microseconds.
+# attributes; cells are requests/s, p99 latency in microseconds and,
+# where the server is one process, its CPU time per request.
 # Finally the resident memory of mailtally-policyd with 1,000 open
 # connections (each served once).
 LC_ALL=C
@@ -77,7 +78,8 @@ cell() {
 	echo "$1" | awk '/^RESULT/ {
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		e = v["errors"] > 0 ? " (" v["errors"] " errors)" : ""
-		printf "%s / %s%s", v["rps"], v["p99_us"], e }'
+		c = v["cpu_us"] > 0 ? " / " v["cpu_us"] : ""
+		printf "%s / %s%s%s", v["rps"], v["p99_us"], c, e }'
 }
 
 # start_policyd NAME STORE - a daemon with two limits no bench reaches
@@ -141,10 +143,12 @@ for n in $CONNS; do
 	triv=$(cell "$("$LOAD" -t -p "$tp" -c "$n" -k "$K" -d "$S")")
 	mem=n/a
 	[ -n "$memory_port" ] &&
-	    mem=$(cell "$("$LOAD" -p "$memory_port" -c "$n" -k "$K" -d "$S")")
+	    mem=$(cell "$("$LOAD" -p "$memory_port" -r "$memory_pid" -c "$n" \
+		-k "$K" -d "$S")")
 	red=n/a
 	[ -n "$redis_port" ] &&
-	    red=$(cell "$("$LOAD" -p "$redis_port" -c "$n" -k "$K" -d "$S")")
+	    red=$(cell "$("$LOAD" -p "$redis_port" -r "$redis_pid" -c "$n" \
+		-k "$K" -d "$S")")
 	rbm=n/a
 	if [ -n "$RPORT" ]; then
 		# About S seconds' worth at the figure seen on this machine.
@@ -160,13 +164,23 @@ for n in $CONNS; do
 	echo "| $n | $triv | $mem | $red | $rbm | $pf |"
 done
 echo
-echo "Cells: requests/s / p99 latency in microseconds."
+echo "Cells: requests/s / p99 latency in microseconds [/ CPU microseconds"
+echo "per request used by the server process: the trivial server and"
+echo "mailtally-policyd (not counting redis-server)]."
 
 echo
+# RSS: fresh daemons, so that the counters the runs above left in the
+# memory store do not count as connection memory.
+for p in $PIDS; do kill "$p" 2>/dev/null; done
+PIDS=
+rss_memory_port=
+rss_redis_port=
+start_policyd rss_memory memory || true
+[ -n "$RPORT" ] && { start_policyd rss_redis "redis://127.0.0.1:$RPORT/0" || true; }
 for name in memory redis; do
-	eval "port=\$${name}_port pid=\$${name}_pid"
+	eval "port=\$rss_${name}_port pid=\$rss_${name}_pid"
 	[ -n "$port" ] || continue
 	out=$("$LOAD" -p "$port" -o 1000 -r "$pid" | grep '^RESULT')
-	echo "mailtally-policyd ($name store) with 1,000 connections open:" \
-	    "$(echo "$out" | sed 's/^RESULT //')"
+	echo "mailtally-policyd ($name store), fresh, 1,000 connections open" \
+	    "(each served one request): $(echo "$out" | sed 's/^RESULT //')"
 done
