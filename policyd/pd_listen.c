@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	#include "pd_listen.h"
  *
+ *	int	pd_listen_check(const struct cm_list *listen, char *err,
+ *		    size_t errlen);
  *	int	pd_listen_open(struct pd_listen *socks,
  *		    const struct cm_list *listen, long long socket_mode,
  *		    char *err, size_t errlen);
@@ -24,6 +26,9 @@
  *	A unix path that already holds a socket is unlinked first (a
  *	stale one from a crash); any other file there is an error. The
  *	mode is applied with chmod(2) after bind(2).
+ *
+ *	pd_listen_check() checks the syntax only (for -n, and so that a
+ *	typo is a configuration error, not a system one).
  * DIAGNOSTICS
  *	0, or -1 with "listen: ENTRY: why" in err. Nothing is logged.
  * SEE ALSO
@@ -213,6 +218,64 @@ syserr:
 	return -1;
 }
 
+/* check_entry - the syntax of one entry, nothing bound */
+static int
+check_entry(const char *e, char *err, size_t errlen)
+{
+	struct sockaddr_un sun;
+	char host[256], *end;
+	const char *port;
+	unsigned long n;
+
+	if (strncmp(e, "inet:", 5) == 0) {
+		if (split_hostport(e + 5, host, sizeof host, &port) == -1)
+			goto bad;
+		errno = 0;
+		n = strtoul(port, &end, 10);
+		if (errno != 0 || *end != '\0' || n == 0 || n > 65535 ||
+		    port[0] < '0' || port[0] > '9') {
+			snprintf(err, errlen, "listen: %s: bad port", e);
+			return -1;
+		}
+		return 0;
+	}
+	if (strncmp(e, "unix:", 5) == 0) {
+		if (e[5] != '/' || strlen(e + 5) >= sizeof sun.sun_path) {
+			snprintf(err, errlen,
+			    "listen: %s: want unix:/absolute/"
+			    "path shorter than %zu bytes",
+			    e, sizeof sun.sun_path);
+			return -1;
+		}
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "listen: %s: want inet:HOST:PORT or unix:/path",
+	    e);
+	return -1;
+}
+
+/* pd_listen_check - the syntax of every entry, for -n and before binding */
+int
+pd_listen_check(const struct cm_list *listen, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (listen->n == 0) {
+		snprintf(err, errlen, "listen: no address to listen on");
+		return -1;
+	}
+	if (listen->n > PD_LISTEN_MAX) {
+		snprintf(err, errlen, "listen: more than %d entries",
+		    PD_LISTEN_MAX);
+		return -1;
+	}
+	for (i = 0; i < listen->n; i++)
+		if (check_entry(listen->v[i], err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
 /* pd_listen_open - bind and listen on every entry */
 int
 pd_listen_open(struct pd_listen *socks, const struct cm_list *listen,
@@ -222,10 +285,8 @@ pd_listen_open(struct pd_listen *socks, const struct cm_list *listen,
 	int rc;
 
 	socks->n = 0;
-	if (listen->n == 0) {
-		snprintf(err, errlen, "listen: no address to listen on");
+	if (pd_listen_check(listen, err, errlen) == -1)
 		return -1;
-	}
 	for (i = 0; i < listen->n; i++) {
 		const char *e = listen->v[i];
 

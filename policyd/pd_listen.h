@@ -4,6 +4,8 @@
  * SYNOPSIS
  *	#include "pd_listen.h"
  *
+ *	int	pd_listen_check(const struct cm_list *listen, char *err,
+ *		    size_t errlen);
  *	int	pd_listen_open(struct pd_listen *socks,
  *		    const struct cm_list *listen, long long socket_mode,
  *		    char *err, size_t errlen);
@@ -11,6 +13,9 @@
  *		    gid_t gid, char *err, size_t errlen);
  *	void	pd_listen_close(struct pd_listen *socks, int unlink_paths);
  * DESCRIPTION
+ *	pd_listen_check() checks the syntax of every entry and binds
+ *	nothing.
+ *
  *	pd_listen_open() binds and listens on every entry of "listen":
  *	"inet:HOST:PORT" (IPv4, IPv6 as "inet:[::1]:PORT", "*" or an empty
  *	host for every address; a name may give several sockets) and
@@ -50,6 +55,7 @@ struct pd_listen {
 	size_t n;
 };
 
+int pd_listen_check(const struct cm_list *, char *, size_t);
 int pd_listen_open(struct pd_listen *, const struct cm_list *, long long,
     char *, size_t);
 int pd_listen_chown(const struct pd_listen *, uid_t, gid_t, char *, size_t);

@@ -311,6 +311,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return EX_CONFIG;
 	}
+	if (pd_listen_check(&cfg.listen, err, sizeof err) == -1) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		pd_config_free(&cfg);
+		return EX_CONFIG;
+	}
 	if (check) {
 		pd_config_print(&cfg, stdout);
 		pd_config_free(&cfg);
