@@ -261,7 +261,10 @@ json_str(struct cm_buf *b, const char *s, size_t n, int capped)
 
 /*
  * text_escape - append s[0..n) with \xHH for bytes outside printable
- * ASCII and for the bytes in "esc"; a backslash is always escaped.
+ * ASCII and for the other bytes in "esc", except '"' and '\' which are
+ * written \" and \\ when in "esc" and as they are when not. Diagnostics
+ * pass "": their arguments went through cm_log_str() already, and its
+ * \xHH escapes must not be escaped twice.
  */
 static void
 text_escape(struct cm_buf *b, const char *s, size_t n, const char *esc)
@@ -275,8 +278,8 @@ text_escape(struct cm_buf *b, const char *s, size_t n, const char *esc)
 			cm_buf_append(b, "\\\"", 2);
 		else if (c == '\\' && strchr(esc, '\\'))
 			cm_buf_append(b, "\\\\", 2);
-		else if (c < 0x20 || c >= 0x7f || c == '\\' ||
-		    (c != '\0' && strchr(esc, c)))
+		else if (c < 0x20 || c >= 0x7f ||
+		    (c != '\0' && c != '"' && c != '\\' && strchr(esc, c)))
 			cm_buf_printf(b, "\\x%02x", c);
 		else
 			cm_buf_putc(b, c);
@@ -1205,7 +1208,7 @@ render_leaf(struct render *r, const struct ev_op *op)
 			break;
 		}
 		cm_buf_putc(b, '<');
-		text_escape(b, v, op->vlen, "<>");
+		text_escape(b, v, op->vlen, "<>\\");
 		if (op->capped)
 			cm_buf_append(b, "...", 3);
 		cm_buf_putc(b, '>');

@@ -414,7 +414,7 @@ static void
 test_levels(void **state)
 {
 	struct cm_event *ev;
-	char *got;
+	char *got, sb[64];
 
 	capture_start();
 	cm_log_set_level(CM_LOG_WARNING);
@@ -431,6 +431,7 @@ test_levels(void **state)
 	cm_log_debug("debug\nline");
 	errno = ENOENT;
 	cm_log_warn("open %s", "x");
+	cm_log_info("helo=%s", cm_log_str(sb, sizeof sb, "a\nb\\", 4, 100));
 	cm_log_set_level(99); /* ignored */
 	assert_int_equal(cm_log_get_level(), CM_LOG_DEBUG);
 	cm_log_set_level(CM_LOG_INFO);
@@ -438,7 +439,8 @@ test_levels(void **state)
 	assert_string_equal(got,
 	    "warning: shown 1\nerror: shown 2\nW: e\n"
 	    "debug: debug\\x0aline\n"
-	    "warning: open x: No such file or directory\n");
+	    "warning: open x: No such file or directory\n"
+	    "helo=a\\x0ab\\x5c\n");
 	free(got);
 }
 
@@ -686,6 +688,8 @@ static const struct addr_case addr_cases[] = {
 	{ "full empty", CM_LOG_ADDR_FULL, "", "a=<>", "\"\"" },
 	{ "full bad", CM_LOG_ADDR_FULL, "a b>\n", "a=<a b\\x3e\\x0a>",
 	    "\"a b>\\n\"" },
+	{ "full backslash", CM_LOG_ADDR_FULL, "\"a\\\\b\"@x.org",
+	    "a=<\"a\\\\\\\\b\"@x.org>", "\"\\\"a\\\\\\\\b\\\"@x.org\"" },
 	{ "full quoted", CM_LOG_ADDR_FULL, "\"j d\"@x.org", "a=<\"j d\"@x.org>",
 	    "\"\\\"j d\\\"@x.org\"" },
 	{ "domain", CM_LOG_ADDR_DOMAIN, "<A@Example.ORG>", "a=<@example.org>",
