@@ -55,13 +55,13 @@
 
 #include "cm_cidr.h"
 
-#define CIDR_TEXT_MAX 65536	/* bytes of list text */
-#define CIDR_TOKEN_MAX 64	/* bytes of one entry, INET6_ADDRSTRLEN + "/128" */
-#define CIDR_SHOW_MAX 64	/* bytes of a bad entry quoted in *why */
+#define CIDR_TEXT_MAX 65536 /* bytes of list text */
+#define CIDR_TOKEN_MAX 64 /* bytes of one entry, INET6_ADDRSTRLEN + "/128" */
+#define CIDR_SHOW_MAX 64 /* bytes of a bad entry quoted in *why */
 
 struct cm_cidr_entry {
-	int family;		/* AF_INET or AF_INET6 */
-	unsigned prefix;	/* 0-32 or 0-128 */
+	int family; /* AF_INET or AF_INET6 */
+	unsigned prefix; /* 0-32 or 0-128 */
 	unsigned char addr[16]; /* network byte order; 4 used for IPv4 */
 };
 
@@ -137,7 +137,8 @@ cidr_host_bits(const unsigned char *addr, size_t nbytes, unsigned prefix)
 	unsigned char m;
 
 	for (i = prefix / 8; i < nbytes; i++) {
-		m = i == prefix / 8 ? (unsigned char)(0xff >> (prefix % 8)) : 0xff;
+		m = i == prefix / 8 ? (unsigned char)(0xff >> (prefix % 8))
+				    : 0xff;
 		if (addr[i] & m)
 			return 1;
 	}
@@ -165,17 +166,17 @@ cidr_parse_one(const char *tok, size_t len, struct cm_cidr_entry *e,
 	e->family = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
 	max = e->family == AF_INET6 ? 128 : 32;
 	if (inet_pton(e->family, buf, e->addr) != 1)
-		return cidr_fail(why, tok, len,
-		    "not an IPv4 or IPv6 address");
+		return cidr_fail(why, tok, len, "not an IPv4 or IPv6 address");
 	e->prefix = max;
 	if (slash != NULL && cidr_prefix(slash, max, &e->prefix) == -1)
-		return cidr_fail(why, tok, len, e->family == AF_INET6 ?
-		    "bad prefix length (use 0-128)" :
-		    "bad prefix length (use 0-32)");
+		return cidr_fail(why, tok, len,
+		    e->family == AF_INET6 ? "bad prefix length (use 0-128)"
+					  : "bad prefix length (use 0-32)");
 	if (cidr_host_bits(e->addr, max / 8, e->prefix)) {
 		for (i = e->prefix / 8; i < max / 8; i++)
-			e->addr[i] &= i == e->prefix / 8 ?
-			    (unsigned char)(0xff << (8 - e->prefix % 8)) : 0;
+			e->addr[i] &= i == e->prefix / 8
+			    ? (unsigned char)(0xff << (8 - e->prefix % 8))
+			    : 0;
 		inet_ntop(e->family, e->addr, net, sizeof net);
 		snprintf(reason, sizeof reason,
 		    "host bits set under the mask (did you mean %s/%u?)", net,
@@ -227,7 +228,8 @@ cm_cidr_parse(const char *text, struct cm_cidr_list **out, const char **why)
 			i++;
 			continue;
 		}
-		for (start = i; i < len && !cidr_is_sep((unsigned char)text[i]);)
+		for (start = i;
+		     i < len && !cidr_is_sep((unsigned char)text[i]);)
 			i++;
 		if (cidr_parse_one(text + start, i - start, &e, why) == -1)
 			goto fail;
@@ -297,8 +299,8 @@ cidr_match_v4(const struct cm_cidr_list *l, const unsigned char *v4)
 static int
 cidr_match_v6(const struct cm_cidr_list *l, const unsigned char *v6)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0xff, 0xff };
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
 
 	return cidr_match(l, memcmp(v6, mapped, 12) == 0 ? v6 + 12 : NULL, v6);
 }
@@ -359,15 +361,15 @@ cm_cidr_format(const struct cm_cidr_list *l, char *buf, size_t len)
 	buf[0] = '\0';
 	for (i = 0; l != NULL && i < l->n; i++) {
 		if (inet_ntop(l->e[i].family, l->e[i].addr, addr,
-		    sizeof addr) == NULL)
+			sizeof addr) == NULL)
 			return -1;
 		max = l->e[i].family == AF_INET6 ? 128 : 32;
 		if (l->e[i].prefix == max)
 			n = snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
 			    addr);
 		else
-			n = snprintf(buf + o, len - o, "%s%s/%u",
-			    i ? ", " : "", addr, l->e[i].prefix);
+			n = snprintf(buf + o, len - o, "%s%s/%u", i ? ", " : "",
+			    addr, l->e[i].prefix);
 		if (n < 0 || (size_t)n >= len - o)
 			return -1;
 		o += (size_t)n;

@@ -59,9 +59,9 @@
 #include "cm_conf.h"
 
 #define CONF_FILE_MAX (4 * 1024 * 1024) /* bytes per file */
-#define CONF_SHOW_MAX 64		 /* bytes of untrusted text in an error */
+#define CONF_SHOW_MAX 64 /* bytes of untrusted text in an error */
 #define CONF_SHOW_LEN (CONF_SHOW_MAX * 4 + 8)
-#define CONF_ARGS_MAX 8			 /* words between a keyed name and '=' */
+#define CONF_ARGS_MAX 8 /* words between a keyed name and '=' */
 #define CONF_WHY_MAX 512
 
 union conf_val {
@@ -75,12 +75,12 @@ union conf_val {
 /* The state of one load. */
 struct conf_ctx {
 	const struct cm_conf_section *secs;
-	const char *name;	/* file name for messages */
-	size_t line;		/* first physical line of the logical line */
+	const char *name; /* file name for messages */
+	size_t line; /* first physical line of the logical line */
 	char *err;
 	size_t errlen;
-	size_t *seen;		/* per def (flat index): line it was set on */
-	char **keys;		/* hash set of keyed "name args" */
+	size_t *seen; /* per def (flat index): line it was set on */
+	char **keys; /* hash set of keyed "name args" */
 	size_t nkeys, capkeys;
 };
 
@@ -198,7 +198,7 @@ conf_key_add(struct conf_ctx *c, char *k)
 		c->capkeys = ncap;
 	}
 	for (i = conf_hash(k) & (c->capkeys - 1); c->keys[i] != NULL;
-	    i = (i + 1) & (c->capkeys - 1))
+	     i = (i + 1) & (c->capkeys - 1))
 		if (strcmp(c->keys[i], k) == 0) {
 			free(k);
 			return 1;
@@ -263,9 +263,11 @@ conf_parse_str(const char *s, char **out, const char **why)
 		goto nomem;
 	for (i = 1; i < len && s[i] != '"'; i++) {
 		if (s[i] == '\\') {
-			if (i + 1 >= len || (s[i + 1] != '"' && s[i + 1] != '\\')) {
+			if (i + 1 >= len ||
+			    (s[i + 1] != '"' && s[i + 1] != '\\')) {
 				free(b);
-				*why = "bad escape in quotes (use \\\" or \\\\)";
+				*why =
+				    "bad escape in quotes (use \\\" or \\\\)";
 				return -1;
 			}
 			i++;
@@ -274,7 +276,8 @@ conf_parse_str(const char *s, char **out, const char **why)
 	}
 	if (i >= len || i != len - 1) {
 		free(b);
-		*why = i >= len ? "unterminated quote" : "text after closing quote";
+		*why = i >= len ? "unterminated quote"
+				: "text after closing quote";
 		return -1;
 	}
 	b[o] = '\0';
@@ -355,7 +358,8 @@ conf_clear(const struct cm_conf_def *d, void *base)
 		cm_list_free(f);
 		break;
 	case CM_CONF_CIDR:
-		*(struct cm_cidr_list **)f = cm_cidr_free(*(struct cm_cidr_list **)f);
+		*(struct cm_cidr_list **)f = cm_cidr_free(
+		    *(struct cm_cidr_list **)f);
 		break;
 	case CM_CONF_KEYED:
 		if (d->free != NULL)
@@ -407,7 +411,7 @@ conf_fmt_num(const struct cm_conf_def *d, long long n, char *buf, size_t len)
 	} dur[] = { { "d", 86400000LL }, { "h", 3600000LL }, { "m", 60000LL },
 		{ "s", 1000LL }, { "ms", 1 } },
 	  sz[] = { { "G", 1LL << 30 }, { "M", 1LL << 20 }, { "k", 1LL << 10 },
-		{ "", 1 } };
+		  { "", 1 } };
 	size_t i;
 
 	if (n == 0 || d->type == CM_CONF_INT) {
@@ -416,12 +420,14 @@ conf_fmt_num(const struct cm_conf_def *d, long long n, char *buf, size_t len)
 	}
 	for (i = 0; d->type == CM_CONF_DURATION && i < 5; i++)
 		if (n % dur[i].mult == 0) {
-			snprintf(buf, len, "%lld%s", n / dur[i].mult, dur[i].unit);
+			snprintf(buf, len, "%lld%s", n / dur[i].mult,
+			    dur[i].unit);
 			return;
 		}
 	for (i = 0; i < 4; i++)
 		if (n % sz[i].mult == 0) {
-			snprintf(buf, len, "%lld%s", n / sz[i].mult, sz[i].unit);
+			snprintf(buf, len, "%lld%s", n / sz[i].mult,
+			    sz[i].unit);
 			return;
 		}
 }
@@ -446,15 +452,15 @@ conf_set(struct conf_ctx *c, const struct cm_conf_def *d, void *base,
 			return conf_err(c, key, "\"%s\": %s",
 			    conf_show(show, val, strlen(val)), why);
 		for (i = 0, o = 0, ch[0] = '\0';
-		    d->choices && d->choices[i] && o < sizeof ch; i++)
+		     d->choices && d->choices[i] && o < sizeof ch; i++)
 			o += (size_t)snprintf(ch + o, sizeof ch - o, "%s%s",
 			    i ? ", " : "", d->choices[i]);
 		return conf_err(c, key, "\"%s\": want one of: %s",
 		    conf_show(show, val, strlen(val)), ch);
 	}
 	if ((d->type == CM_CONF_INT || d->type == CM_CONF_DURATION ||
-	    d->type == CM_CONF_SIZE) && (d->min != 0 || d->max != 0) &&
-	    (v.n < d->min || v.n > d->max)) {
+		d->type == CM_CONF_SIZE) &&
+	    (d->min != 0 || d->max != 0) && (v.n < d->min || v.n > d->max)) {
 		conf_fmt_num(d, d->min, lo, sizeof lo);
 		conf_fmt_num(d, d->max, hi, sizeof hi);
 		return conf_err(c, key, "\"%s\": out of range (%s..%s)",
@@ -466,10 +472,11 @@ conf_set(struct conf_ctx *c, const struct cm_conf_def *d, void *base,
 
 /* cm_conf_defaults - apply every default; reset keyed entries */
 int
-cm_conf_defaults(const struct cm_conf_section *secs, char *err,
-    size_t errlen)
+cm_conf_defaults(const struct cm_conf_section *secs, char *err, size_t errlen)
 {
-	struct conf_ctx c = { .secs = secs, .name = "(default)", .err = err,
+	struct conf_ctx c = { .secs = secs,
+		.name = "(default)",
+		.err = err,
 		.errlen = errlen };
 	const struct cm_conf_def *d;
 	const char *def;
@@ -523,7 +530,8 @@ conf_check_bytes(struct conf_ctx *c, const char *s, size_t len)
 				return conf_err(c, NULL, "invalid UTF-8");
 			cp = cp << 6 | (p[i + k] & 0x3f);
 		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		if ((n == 2 &&
+			(cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
 			return conf_err(c, NULL, "invalid UTF-8");
 		i += n + 1;
@@ -536,7 +544,8 @@ static int
 conf_keyed(struct conf_ctx *c, const struct cm_conf_def *d, void *base,
     char **words, size_t nw, const char *val)
 {
-	char key[CM_CONF_LINE_MAX + 1], show[CONF_SHOW_LEN], vshow[CONF_SHOW_LEN];
+	char key[CM_CONF_LINE_MAX + 1], show[CONF_SHOW_LEN],
+	    vshow[CONF_SHOW_LEN];
 	const char *why = "bad value";
 	char *k;
 	size_t i, o = 0;
@@ -561,7 +570,7 @@ conf_keyed(struct conf_ctx *c, const struct cm_conf_def *d, void *base,
 	if (d->keyed == NULL)
 		return conf_err(c, show, "no handler for this key");
 	if (d->keyed(base, (const char *const *)(words + 1), nw - 1, val,
-	    &why) == -1)
+		&why) == -1)
 		return conf_err(c, show, "\"%s\": %s",
 		    conf_show(vshow, val, strlen(val)), why);
 	return 0;
@@ -582,7 +591,8 @@ conf_line(struct conf_ctx *c, char *line, size_t len)
 	if (conf_check_bytes(c, line, len) == -1)
 		return -1;
 	if ((eq = memchr(line, '=', len)) == NULL)
-		return conf_err(c, NULL, "\"%s\": missing \"=\" (want key = value)",
+		return conf_err(c, NULL,
+		    "\"%s\": missing \"=\" (want key = value)",
 		    conf_show(show, line, len));
 	*eq = '\0';
 	for (val = eq + 1; *val == ' ' || *val == '\t'; val++)
@@ -593,8 +603,9 @@ conf_line(struct conf_ctx *c, char *line, size_t len)
 		if (*p == '\0')
 			break;
 		if (nw == CONF_ARGS_MAX + 2)
-			return conf_err(c, conf_show(show, words[0],
-			    strlen(words[0])), "too many words before \"=\"");
+			return conf_err(c,
+			    conf_show(show, words[0], strlen(words[0])),
+			    "too many words before \"=\"");
 		words[nw++] = p;
 		while (*p != '\0' && *p != ' ' && *p != '\t')
 			p++;
@@ -611,8 +622,8 @@ conf_line(struct conf_ctx *c, char *line, size_t len)
 	if (nw != 1)
 		return conf_err(c, show, "unexpected words before \"=\"");
 	if (c->seen[idx] != 0)
-		return conf_err(c, show, "duplicate key (first set at line %zu)",
-		    c->seen[idx]);
+		return conf_err(c, show,
+		    "duplicate key (first set at line %zu)", c->seen[idx]);
 	c->seen[idx] = c->line;
 	return conf_set(c, d, base, show, val);
 }
@@ -663,8 +674,8 @@ conf_lines(struct conf_ctx *c, const char *buf, size_t len)
 			    "continuation line without a key line before it");
 		}
 		if (s > 0) {
-			while (llen > 0 && (line[llen - 1] == ' ' ||
-			    line[llen - 1] == '\t'))
+			while (llen > 0 &&
+			    (line[llen - 1] == ' ' || line[llen - 1] == '\t'))
 				llen--;
 			if (llen + 1 + (n - s) > CM_CONF_LINE_MAX)
 				return conf_err(c, NULL,
@@ -693,8 +704,10 @@ int
 cm_conf_load_buf(const struct cm_conf_section *secs, const char *name,
     const char *buf, size_t len, char *err, size_t errlen)
 {
-	struct conf_ctx c = { .secs = secs, .name = name ? name : "(buffer)",
-		.err = err, .errlen = errlen };
+	struct conf_ctx c = { .secs = secs,
+		.name = name ? name : "(buffer)",
+		.err = err,
+		.errlen = errlen };
 	int rc;
 
 	if (err != NULL && errlen > 0)
@@ -754,7 +767,9 @@ int
 cm_conf_load_file(const struct cm_conf_section *secs, const char *path,
     char *err, size_t errlen)
 {
-	struct conf_ctx c = { .secs = secs, .name = path, .err = err,
+	struct conf_ctx c = { .secs = secs,
+		.name = path,
+		.err = err,
 		.errlen = errlen };
 	const char *why;
 	char *buf = NULL;
@@ -860,8 +875,9 @@ conf_print_def(const struct cm_conf_def *d, void *base, FILE *fp)
 		for (i = 0; d->choices != NULL && d->choices[i] != NULL; i++)
 			if ((int)i == e)
 				break;
-		fprintf(fp, "%s = %s\n", d->name, d->choices != NULL &&
-		    d->choices[i] != NULL ? d->choices[i] : "");
+		fprintf(fp, "%s = %s\n", d->name,
+		    d->choices != NULL && d->choices[i] != NULL ? d->choices[i]
+								: "");
 		break;
 	case CM_CONF_KEYED:
 		if (d->print != NULL)
@@ -949,8 +965,8 @@ cm_conf_parse_duration(const char *s, long long *ms, const char **why)
 	if (conf_digits(s, &v, &end, why) == -1)
 		return -1;
 	if ((r = conf_scale(v, end, units, mult, ms)) != 0) {
-		*why = r > 0 ? "number too large" :
-				     "unknown unit (use ms, s, m, h, d)";
+		*why = r > 0 ? "number too large"
+			     : "unknown unit (use ms, s, m, h, d)";
 		return -1;
 	}
 	return 0;
@@ -970,7 +986,8 @@ cm_conf_parse_size(const char *s, long long *bytes, const char **why)
 	if (conf_digits(s, &v, &end, why) == -1)
 		return -1;
 	if ((r = conf_scale(v, end, units, mult, bytes)) != 0) {
-		*why = r > 0 ? "number too large" : "unknown unit (use k, M, G)";
+		*why = r > 0 ? "number too large"
+			     : "unknown unit (use k, M, G)";
 		return -1;
 	}
 	return 0;
@@ -1033,7 +1050,8 @@ cm_conf_parse_list(const char *s, struct cm_list *l, const char **why)
 			i++;
 		if (s[i] == '\0')
 			break;
-		for (start = i; s[i] != '\0' && !conf_is_sep((unsigned char)s[i]);)
+		for (start = i;
+		     s[i] != '\0' && !conf_is_sep((unsigned char)s[i]);)
 			i++;
 		if ((l->v[l->n++] = strndup(s + start, i - start)) == NULL)
 			goto nomem;

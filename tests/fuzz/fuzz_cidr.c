@@ -91,7 +91,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cm_cidr_parse(f1, &l2, &why) != 0)
 			abort();
 		f2 = f_format(l2);
-		if (strcmp(f1, f2) != 0 || cm_cidr_count(l) != cm_cidr_count(l2))
+		if (strcmp(f1, f2) != 0 ||
+		    cm_cidr_count(l) != cm_cidr_count(l2))
 			abort();
 		free(f1);
 		free(f2);

@@ -90,9 +90,11 @@ f_free(void *base)
 
 static const char *const choices[] = { "enforce", "monitor", NULL };
 
-#define F(n, t, d, lo, hi, f)                                              \
-	{ .name = n, .type = t, .def = d, .min = lo, .max = hi,           \
-		.off = offsetof(struct fcfg, f) }
+#define F(n, t, d, lo, hi, f)                                                  \
+	{                                                                      \
+		.name = n, .type = t, .def = d, .min = lo, .max = hi,          \
+		.off = offsetof(struct fcfg, f)                                \
+	}
 
 static const struct cm_conf_def defs[] = {
 	F("s", CM_CONF_STR, "x y", 0, 0, s),
@@ -102,27 +104,41 @@ static const struct cm_conf_def defs[] = {
 	F("z", CM_CONF_SIZE, "1M", 1, 1LL << 40, z),
 	F("l", CM_CONF_LIST, "a, b", 0, 0, l),
 	F("c", CM_CONF_CIDR, "127.0.0.0/8", 0, 0, c),
-	{ .name = "e", .type = CM_CONF_ENUM, .def = "monitor",
-	    .off = offsetof(struct fcfg, e), .choices = choices },
-	{ .name = "limit", .type = CM_CONF_KEYED, .keyed = f_keyed,
-	    .print = f_print, .free = f_free, .nargs = 1 },
-	{ .name = "override", .type = CM_CONF_KEYED, .keyed = f_keyed,
-	    .print = NULL, .free = NULL, .nargs = 2 },
+	{ .name = "e",
+	    .type = CM_CONF_ENUM,
+	    .def = "monitor",
+	    .off = offsetof(struct fcfg, e),
+	    .choices = choices },
+	{ .name = "limit",
+	    .type = CM_CONF_KEYED,
+	    .keyed = f_keyed,
+	    .print = f_print,
+	    .free = f_free,
+	    .nargs = 1 },
+	{ .name = "override",
+	    .type = CM_CONF_KEYED,
+	    .keyed = f_keyed,
+	    .print = NULL,
+	    .free = NULL,
+	    .nargs = 2 },
 	{ .name = NULL },
 };
 
 static const struct cm_conf_def log_defs[] = {
-	{ .name = "log_target", .type = CM_CONF_STR,
+	{ .name = "log_target",
+	    .type = CM_CONF_STR,
 	    .off = offsetof(struct flog, target) },
-	{ .name = "log_level", .type = CM_CONF_ENUM, .def = "enforce",
-	    .off = offsetof(struct flog, level), .choices = choices },
+	{ .name = "log_level",
+	    .type = CM_CONF_ENUM,
+	    .def = "enforce",
+	    .off = offsetof(struct flog, level),
+	    .choices = choices },
 	{ .name = NULL },
 };
 
 /* f_load_print - load text, print it into a malloc'd string */
 static int
-f_load_print(const char *text, size_t len, char **out, char *err,
-    size_t errlen)
+f_load_print(const char *text, size_t len, char **out, char *err, size_t errlen)
 {
 	struct fcfg cfg;
 	struct flog log;

@@ -72,8 +72,10 @@ static const struct {
 	{ "10.0.0.0/-8", "ERR:\"10.0.0.0/-8\": bad prefix length (use 0-32)" },
 	{ "10.0.0.0/+8", "ERR:\"10.0.0.0/+8\": bad prefix length (use 0-32)" },
 	{ "10.0.0.0/08", "ERR:\"10.0.0.0/08\": bad prefix length (use 0-32)" },
-	{ "10.0.0.0/0x8", "ERR:\"10.0.0.0/0x8\": bad prefix length (use 0-32)" },
-	{ "10.0.0.0/8/8", "ERR:\"10.0.0.0/8/8\": bad prefix length (use 0-32)" },
+	{ "10.0.0.0/0x8",
+	    "ERR:\"10.0.0.0/0x8\": bad prefix length (use 0-32)" },
+	{ "10.0.0.0/8/8",
+	    "ERR:\"10.0.0.0/8/8\": bad prefix length (use 0-32)" },
 	{ "::/0128", "ERR:\"::/0128\": bad prefix length (use 0-128)" },
 	{ "::/1000", "ERR:\"::/1000\": bad prefix length (use 0-128)" },
 	{ "10.1", "ERR:\"10.1\": not an IPv4 or IPv6 address" },
@@ -86,7 +88,8 @@ static const struct {
 	{ "1::2::3", "ERR:\"1::2::3\": not an IPv4 or IPv6 address" },
 	{ "fe80::1%eth0", "ERR:\"fe80::1%eth0\": not an IPv4 or IPv6 address" },
 	{ "[::1]", "ERR:\"[::1]\": not an IPv4 or IPv6 address" },
-	{ "127.0.0.1, bad\x01", "ERR:\"bad\\x01\": not an IPv4 or IPv6 address" },
+	{ "127.0.0.1, bad\x01",
+	    "ERR:\"bad\\x01\": not an IPv4 or IPv6 address" },
 	{ "\xff\xfe", "ERR:\"\\xff\\xfe\": not an IPv4 or IPv6 address" },
 	{ "\"x\\", "ERR:\"\\x22x\\x5c\": not an IPv4 or IPv6 address" },
 	{ "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee",
@@ -117,12 +120,12 @@ t_parse(void **state)
 			continue;
 		}
 		if (rc != 0)
-			fail_msg("\"%s\": got '%s', want '%s'", parse_rows[i].in,
-			    why, parse_rows[i].want);
+			fail_msg("\"%s\": got '%s', want '%s'",
+			    parse_rows[i].in, why, parse_rows[i].want);
 		assert_int_equal(cm_cidr_format(l, got, sizeof got), 0);
 		if (strcmp(got, parse_rows[i].want) != 0)
-			fail_msg("\"%s\": got '%s', want '%s'", parse_rows[i].in,
-			    got, parse_rows[i].want);
+			fail_msg("\"%s\": got '%s', want '%s'",
+			    parse_rows[i].in, got, parse_rows[i].want);
 		if (parse_rows[i].want[0] == '\0')
 			assert_null(l);
 		cm_cidr_free(l);
@@ -160,7 +163,7 @@ static const struct {
 	{ "192.0.2.0/24", "::ffff:192.0.2.7", 1 },
 	{ "192.0.2.0/24", "::FFFF:c000:0207", 1 },
 	{ "192.0.2.0/24", "::ffff:192.0.3.7", 0 },
-	{ "192.0.2.0/24", "::192.0.2.7", 0 },	  /* compatible, not mapped */
+	{ "192.0.2.0/24", "::192.0.2.7", 0 }, /* compatible, not mapped */
 	{ "192.0.2.0/24", "64:ff9b::192.0.2.7", 0 }, /* NAT64, not mapped */
 	{ "::ffff:192.0.2.0/120", "192.0.2.9", 1 },
 	{ "::ffff:192.0.2.0/120", "192.0.3.9", 0 },
@@ -181,7 +184,8 @@ static const struct {
 	{ "::/0", "fe80::1%eth0", -1 },
 	{ "::/0", "::1::", -1 },
 	{ "::/0",
-	    "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:1", -1 },
+	    "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:1",
+	    -1 },
 	{ "", "garbage", -1 },
 };
 
@@ -237,7 +241,8 @@ t_match_sa(void **state)
 	for (i = 0; i < sizeof match_rows / sizeof *match_rows; i++) {
 		if (match_rows[i].want == -1)
 			continue;
-		assert_int_equal(cm_cidr_parse(match_rows[i].list, &l, &why), 0);
+		assert_int_equal(cm_cidr_parse(match_rows[i].list, &l, &why),
+		    0);
 		got = sa_match(l, match_rows[i].ip);
 		if (got != match_rows[i].want)
 			fail_msg("sockaddr \"%s\" in \"%s\": got %d, want %d",
@@ -297,8 +302,8 @@ t_bounds(void **state)
 	big = malloc(n + 2);
 	assert_non_null(big);
 	for (i = 0, big[0] = '\0'; i < 4096; i++)
-		snprintf(big + strlen(big), n + 2 - strlen(big), "10.%zu.%zu.0/24 ",
-		    i / 256, i % 256);
+		snprintf(big + strlen(big), n + 2 - strlen(big),
+		    "10.%zu.%zu.0/24 ", i / 256, i % 256);
 	assert_int_equal(cm_cidr_parse(big, &l, &why), 0);
 	assert_int_equal(cm_cidr_count(l), 4096);
 	assert_int_equal(cm_cidr_match_str(l, "10.15.255.1"), 1);

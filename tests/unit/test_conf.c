@@ -89,8 +89,8 @@ t_limit(void *base, const char *const *args, size_t nargs, const char *value,
 }
 
 static int
-t_override(void *base, const char *const *args, size_t nargs,
-    const char *value, const char **why)
+t_override(void *base, const char *const *args, size_t nargs, const char *value,
+    const char **why)
 {
 	struct tcfg *c = base;
 
@@ -151,9 +151,11 @@ static const char *const modes[] = { "enforce", "monitor", NULL };
 static const char *const levels[] = { "error", "warning", "info", "debug",
 	NULL };
 
-#define DEF(n, t, d, lo, hi, field)                                        \
-	{ .name = n, .type = t, .def = d, .min = lo, .max = hi,           \
-		.off = offsetof(struct tcfg, field) }
+#define DEF(n, t, d, lo, hi, field)                                            \
+	{                                                                      \
+		.name = n, .type = t, .def = d, .min = lo, .max = hi,          \
+		.off = offsetof(struct tcfg, field)                            \
+	}
 
 static const struct cm_conf_def defs[] = {
 	DEF("name", CM_CONF_STR, "mailtally", 0, 0, name),
@@ -164,20 +166,36 @@ static const struct cm_conf_def defs[] = {
 	DEF("max_size", CM_CONF_SIZE, "10M", 1024, 1LL << 30, max_size),
 	DEF("listen", CM_CONF_LIST, "inet:127.0.0.1:10031", 0, 0, listen),
 	DEF("exempt", CM_CONF_CIDR, "127.0.0.0/8, ::1", 0, 0, exempt),
-	{ .name = "mode", .type = CM_CONF_ENUM, .def = "enforce",
-	    .off = offsetof(struct tcfg, mode), .choices = modes },
-	{ .name = "limit", .type = CM_CONF_KEYED, .keyed = t_limit,
-	    .print = t_print_limits, .free = t_free_limits, .nargs = 1 },
-	{ .name = "override", .type = CM_CONF_KEYED, .keyed = t_override,
-	    .print = t_print_overrides, .free = t_free_overrides, .nargs = 2 },
+	{ .name = "mode",
+	    .type = CM_CONF_ENUM,
+	    .def = "enforce",
+	    .off = offsetof(struct tcfg, mode),
+	    .choices = modes },
+	{ .name = "limit",
+	    .type = CM_CONF_KEYED,
+	    .keyed = t_limit,
+	    .print = t_print_limits,
+	    .free = t_free_limits,
+	    .nargs = 1 },
+	{ .name = "override",
+	    .type = CM_CONF_KEYED,
+	    .keyed = t_override,
+	    .print = t_print_overrides,
+	    .free = t_free_overrides,
+	    .nargs = 2 },
 	{ .name = NULL },
 };
 
 static const struct cm_conf_def log_defs[] = {
-	{ .name = "log_target", .type = CM_CONF_STR, .def = "syslog",
+	{ .name = "log_target",
+	    .type = CM_CONF_STR,
+	    .def = "syslog",
 	    .off = offsetof(struct tlog, target) },
-	{ .name = "log_level", .type = CM_CONF_ENUM, .def = "info",
-	    .off = offsetof(struct tlog, level), .choices = levels },
+	{ .name = "log_level",
+	    .type = CM_CONF_ENUM,
+	    .def = "info",
+	    .off = offsetof(struct tlog, level),
+	    .choices = levels },
 	{ .name = NULL },
 };
 
@@ -263,8 +281,8 @@ static const struct row rows[] = {
 	    "ERR:t.conf:1: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...: unknown key" },
 	{ "duplicate key", "timeout = 1s\n\ntimeout = 2s\n", 0,
 	    "ERR:t.conf:3: timeout: duplicate key (first set at line 1)" },
-	{ "duplicate in second section", "log_level = info\nlog_level = debug", 0,
-	    "ERR:t.conf:2: log_level: duplicate key (first set at line 1)" },
+	{ "duplicate in second section", "log_level = info\nlog_level = debug",
+	    0, "ERR:t.conf:2: log_level: duplicate key (first set at line 1)" },
 	{ "words before = on a plain key", "timeout x = 5s\n", 0,
 	    "ERR:t.conf:1: timeout: unexpected words before \"=\"" },
 	{ "continuation at file start", "  timeout = 5s\n", 0,
@@ -277,8 +295,9 @@ static const struct row rows[] = {
 	    "listen = a, b" },
 	{ "continuation string", "name = hello   \n   world\n", 0,
 	    "name = hello world" },
-	{ "error line of continued line", "timeout = 1s\nname = a\n  b\nmode = x\n",
-	    0, "ERR:t.conf:4: mode: \"x\": want one of: enforce, monitor" },
+	{ "error line of continued line",
+	    "timeout = 1s\nname = a\n  b\nmode = x\n", 0,
+	    "ERR:t.conf:4: mode: \"x\": want one of: enforce, monitor" },
 	{ "CRLF", "timeout = 2s\r\nmode = monitor\r\n", 0, "timeout = 2s" },
 	{ "CRLF last", "timeout = 2s\r\nmode = monitor\r\n", 0,
 	    "mode = monitor" },
@@ -288,7 +307,8 @@ static const struct row rows[] = {
 	    "ERR:t.conf:1: control character \\x01" },
 	{ "DEL byte", "name = a\x7fz\n", 0,
 	    "ERR:t.conf:1: control character \\x7f" },
-	{ "NUL byte", L("timeout = 1s\nna\0me = x\n"), "ERR:t.conf:2: NUL byte" },
+	{ "NUL byte", L("timeout = 1s\nna\0me = x\n"),
+	    "ERR:t.conf:2: NUL byte" },
 	{ "NUL in comment", L("# a\0b\n"), "ERR:t.conf:1: NUL byte" },
 	{ "NUL at end", L("timeout = 1s\n\0"), "ERR:t.conf:2: NUL byte" },
 	{ "UTF-8 value", "name = caf\xc3\xa9\n", 0, "name = caf\xc3\xa9" },
@@ -311,8 +331,7 @@ static const struct row rows[] = {
 	{ "invalid UTF-8 in comment ok", "# caf\xe9\n", 0, "timeout = 5s" },
 	/* STR */
 	{ "str", "name = hello world\n", 0, "name = hello world" },
-	{ "str quoted", "name = \"  padded  \"\n", 0,
-	    "name = \"  padded  \"" },
+	{ "str quoted", "name = \"  padded  \"\n", 0, "name = \"  padded  \"" },
 	{ "str escapes", "name = \"a\\\"b\\\\c\"\n", 0, "name = a\"b\\c" },
 	{ "str quote inside bare", "name = say \"hi\"\n", 0,
 	    "name = say \"hi\"" },
@@ -440,7 +459,8 @@ static const struct row rows[] = {
 	{ "enum empty", "mode =", 0,
 	    "ERR:t.conf:1: mode: \"\": want one of: enforce, monitor" },
 	{ "enum second section", "log_level = debug", 0, "log_level = debug" },
-	{ "str second section", "log_target = stderr", 0, "log_target = stderr" },
+	{ "str second section", "log_target = stderr", 0,
+	    "log_target = stderr" },
 	/* KEYED */
 	{ "keyed", "limit daily = day 1000 recipients\n", 0,
 	    "limit daily = day 1000 recipients" },
@@ -482,7 +502,8 @@ t_row(void **state)
 	    r->len ? r->len : strlen(r->in), err, sizeof err);
 	if (strncmp(r->want, "ERR:", 4) == 0) {
 		if (rc != -1)
-			fail_msg("%s: got success, want %s", r->name, r->want + 4);
+			fail_msg("%s: got success, want %s", r->name,
+			    r->want + 4);
 		if (strcmp(err, r->want + 4) != 0)
 			fail_msg("%s: got '%s', want '%s'", r->name, err,
 			    r->want + 4);
@@ -575,12 +596,13 @@ check_vrows(const char *what, const struct vrow *t, size_t n,
 		v = -42;
 		rc = fn(t[i].in, &v, &why);
 		if (t[i].why == NULL && (rc != 0 || v != t[i].want))
-			fail_msg("%s \"%s\": got rc %d value %lld (%s), want %lld",
+			fail_msg(
+			    "%s \"%s\": got rc %d value %lld (%s), want %lld",
 			    what, t[i].in, rc, v, why ? why : "", t[i].want);
-		if (t[i].why != NULL && (rc != -1 || why == NULL ||
-		    strcmp(why, t[i].why) != 0))
-			fail_msg("%s \"%s\": got rc %d why '%s', want '%s'", what,
-			    t[i].in, rc, why ? why : "(null)", t[i].why);
+		if (t[i].why != NULL &&
+		    (rc != -1 || why == NULL || strcmp(why, t[i].why) != 0))
+			fail_msg("%s \"%s\": got rc %d why '%s', want '%s'",
+			    what, t[i].in, rc, why ? why : "(null)", t[i].why);
 	}
 }
 
@@ -639,8 +661,8 @@ t_list(void **state)
 			o += (size_t)snprintf(got + o, sizeof got - o, "%s%s",
 			    j ? "|" : "", l.v[j]);
 		if (strcmp(got, t[i].want) != 0)
-			fail_msg("list \"%s\": got '%s', want '%s'", t[i].in, got,
-			    t[i].want);
+			fail_msg("list \"%s\": got '%s', want '%s'", t[i].in,
+			    got, t[i].want);
 		if (l.n > 0)
 			assert_null(l.v[l.n]);
 		else
@@ -680,12 +702,12 @@ roundtrip(const char *text)
 
 	fix_init(&a);
 	if (cm_conf_load_buf(a.secs, "a.conf", text, strlen(text), err,
-	    sizeof err) != 0)
+		sizeof err) != 0)
 		fail_msg("load: %s", err);
 	p1 = print_str(a.secs);
 	fix_init(&b);
 	if (cm_conf_load_buf(b.secs, "print", p1, strlen(p1), err,
-	    sizeof err) != 0)
+		sizeof err) != 0)
 		fail_msg("reload of\n%s\ngot %s", p1, err);
 	p2 = print_str(b.secs);
 	if (strcmp(p1, p2) != 0)
@@ -771,7 +793,8 @@ t_reload(void **state)
 	assert_int_equal(cm_conf_load_buf(f.secs, "c", "name = x\nbad", 12, err,
 			     sizeof err),
 	    -1);
-	assert_string_equal(err, "c:2: \"bad\": missing \"=\" (want key = value)");
+	assert_string_equal(err,
+	    "c:2: \"bad\": missing \"=\" (want key = value)");
 	cm_conf_free(f.secs);
 }
 
@@ -811,10 +834,11 @@ t_long_lines(void **state)
 	assert_string_equal(err, "t:1: line longer than 4096 bytes");
 	free(b);
 	/* overlong through continuation lines */
-	b = make_line(CM_CONF_LINE_MAX - 100, "\n  yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
-					      "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
-					      "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
-					      "yyyyyyyyyyyyyyyyyyyyy\n");
+	b = make_line(CM_CONF_LINE_MAX - 100,
+	    "\n  yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	    "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	    "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+	    "yyyyyyyyyyyyyyyyyyyyy\n");
 	assert_int_equal(cm_conf_load_buf(f.secs, "t", b, strlen(b), err,
 			     sizeof err),
 	    -1);
@@ -887,12 +911,16 @@ static void
 t_bad_default(void **state)
 {
 	static const struct cm_conf_def bad[] = {
-		{ .name = "store_timeout", .type = CM_CONF_DURATION,
+		{ .name = "store_timeout",
+		    .type = CM_CONF_DURATION,
 		    .def = "5q" },
 		{ .name = NULL },
 	};
 	static const struct cm_conf_def range[] = {
-		{ .name = "n", .type = CM_CONF_INT, .def = "0", .min = 1,
+		{ .name = "n",
+		    .type = CM_CONF_INT,
+		    .def = "0",
+		    .min = 1,
 		    .max = 5 },
 		{ .name = NULL },
 	};
@@ -913,7 +941,8 @@ static void
 t_policyd_example(void **state)
 {
 	static const struct cm_conf_def d[] = {
-		{ .name = "store_timeout", .type = CM_CONF_DURATION,
+		{ .name = "store_timeout",
+		    .type = CM_CONF_DURATION,
 		    .def = "1s" },
 		{ .name = NULL },
 	};
@@ -923,11 +952,12 @@ t_policyd_example(void **state)
 	struct cm_conf_section s[2] = { { d, &v }, { NULL, NULL } };
 	char err[256];
 
-	assert_int_equal(cm_conf_load_buf(s, "policyd.conf", text,
-			     strlen(text), err, sizeof err),
+	assert_int_equal(cm_conf_load_buf(s, "policyd.conf", text, strlen(text),
+			     err, sizeof err),
 	    -1);
-	assert_string_equal(err, "policyd.conf:12: store_timeout: \"5q\": "
-				 "unknown unit (use ms, s, m, h, d)");
+	assert_string_equal(err,
+	    "policyd.conf:12: store_timeout: \"5q\": "
+	    "unknown unit (use ms, s, m, h, d)");
 }
 
 int
