@@ -401,7 +401,11 @@ conf_store(const struct cm_conf_def *d, void *base, union conf_val *v)
 	}
 }
 
-/* conf_fmt_num - write n as it would be written in a file for d */
+/*
+ * conf_fmt_num - write n as it would be written in a file for d: the
+ * largest unit that divides it; an INT whose default is written in octal
+ * ("0660") in octal, others in decimal.
+ */
 static void
 conf_fmt_num(const struct cm_conf_def *d, long long n, char *buf, size_t len)
 {
@@ -414,6 +418,12 @@ conf_fmt_num(const struct cm_conf_def *d, long long n, char *buf, size_t len)
 		  { "", 1 } };
 	size_t i;
 
+	if (d->type == CM_CONF_INT && n > 0 && d->def != NULL &&
+	    d->def[0] == '0' && d->def[1] >= '0' && d->def[1] <= '7') {
+		/* a mode written in octal in the table prints in octal */
+		snprintf(buf, len, "0%llo", (unsigned long long)n);
+		return;
+	}
 	if (n == 0 || d->type == CM_CONF_INT) {
 		snprintf(buf, len, "%lld", n);
 		return;

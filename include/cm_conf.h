@@ -34,7 +34,8 @@
  *	Field types by kind: STR char * (malloc'd, NULL when empty; a value
  *	in double quotes keeps its blanks, with \" and \\ escapes), BOOL int
  *	(yes/no/true/false/on/off/1/0, any case), INT long long (decimal, or
- *	octal with a leading 0 as in "0660"; printed in decimal), DURATION
+ *	octal with a leading 0 as in "0660"; printed in octal when the
+ *	default is written so, else in decimal), DURATION
  *	long long milliseconds (plain number = seconds; units ms s m h d:
  *	"50ms", "5s", "1h"; no sign, no fraction), SIZE long long bytes
  *	(units k K M G, powers of 1024), LIST struct cm_list (comma and/or

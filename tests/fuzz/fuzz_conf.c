@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 struct fcfg {
 	char *s;
 	int b, e;
-	long long i, d, z;
+	long long i, o, d, z;
 	struct cm_list l;
 	struct cm_cidr_list *c;
 	char *ent[NENT];
@@ -100,6 +100,7 @@ static const struct cm_conf_def defs[] = {
 	F("s", CM_CONF_STR, "x y", 0, 0, s),
 	F("b", CM_CONF_BOOL, "no", 0, 0, b),
 	F("i", CM_CONF_INT, "1", -5, 1000000, i),
+	F("o", CM_CONF_INT, "0644", 0, 0, o),
 	F("d", CM_CONF_DURATION, "5s", 0, 0, d),
 	F("z", CM_CONF_SIZE, "1M", 1, 1LL << 40, z),
 	F("l", CM_CONF_LIST, "a, b", 0, 0, l),

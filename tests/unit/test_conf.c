@@ -263,7 +263,7 @@ static const struct row rows[] = {
 	{ "only comments and blanks", "# hello\n\n   \n\t\n  # indented\n", 0,
 	    "name = mailtally" },
 	{ "defaults print", "", 0, "exempt = 127.0.0.0/8, ::1" },
-	{ "default octal int", "", 0, "mode_bits = 432" },
+	{ "default octal int", "", 0, "mode_bits = 0660" },
 	{ "no trailing newline", "timeout = 7s", 0, "timeout = 7s" },
 	{ "tabs around =", "timeout\t=\t7s\t", 0, "timeout = 7s" },
 	{ "no spaces around =", "timeout=7s", 0, "timeout = 7s" },
@@ -382,12 +382,16 @@ static const struct row rows[] = {
 	    "ERR:t.conf:1: max_conn: \"\": empty value" },
 	{ "int hex refused", "mode_bits = 0x10", 0,
 	    "ERR:t.conf:1: mode_bits: \"0x10\": not a number" },
-	{ "int octal", "mode_bits = 0600", 0, "mode_bits = 384" },
+	{ "int octal", "mode_bits = 0600", 0, "mode_bits = 0600" },
 	{ "int bad octal", "mode_bits = 09", 0,
 	    "ERR:t.conf:1: mode_bits: \"09\": not a number" },
 	{ "int zero no range", "mode_bits = 0", 0, "mode_bits = 0" },
+	{ "int decimal prints octal", "mode_bits = 384", 0,
+	    "mode_bits = 0600" },
+	{ "int negative prints decimal", "mode_bits = -8", 0,
+	    "mode_bits = -8" },
 	{ "int llong max", "mode_bits = 9223372036854775807", 0,
-	    "mode_bits = 9223372036854775807" },
+	    "mode_bits = 0777777777777777777777" },
 	/* DURATION */
 	{ "duration ms", "timeout = 50ms", 0, "timeout = 50ms" },
 	{ "duration bare seconds", "timeout = 5", 0, "timeout = 5s" },
@@ -734,7 +738,7 @@ t_print_all(void **state)
 	    "name = \"  spaced \\\"quoted\\\" \\\\ name \"\n"
 	    "enabled = no\n"
 	    "max_conn = 7\n"
-	    "mode_bits = 384\n"
+	    "mode_bits = 0600\n"
 	    "timeout = 1500ms\n"
 	    "max_size = 3M\n"
 	    "listen = inet:127.0.0.1:1, unix:/run/a.sock, inet:[::1]:2\n"
@@ -960,6 +964,76 @@ t_policyd_example(void **state)
 	    "unknown unit (use ms, s, m, h, d)");
 }
 
+/* read_all - a whole file into a malloc'd string, NULL when absent */
+static char *
+read_all(const char *path, size_t *len)
+{
+	char *b = NULL;
+	FILE *fp, *mem;
+	size_t n;
+	char chunk[4096];
+
+	if ((fp = fopen(path, "rb")) == NULL)
+		return NULL;
+	mem = open_memstream(&b, len);
+	assert_non_null(mem);
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0)
+		fwrite(chunk, 1, n, mem);
+	fclose(mem);
+	fclose(fp);
+	return b;
+}
+
+/*
+ * t_golden - tests/unit/conf/NAME.in loaded as "NAME.in": the -n print,
+ * or "error: ..." then a newline, must equal NAME.ref byte for byte.
+ * With CONF_GOLDEN_UPDATE set in the environment, .ref files are written.
+ */
+static void
+t_golden(void **state)
+{
+	static const char *const names[] = { "full", "keyed", "crlf",
+		"comment-midline", "dup-keyed" };
+	const char *top = getenv("top_srcdir");
+	char path[4096], err[1024], inname[64], *in, *ref, *got;
+	size_t i, len, rlen, glen;
+	struct tfix f;
+	FILE *fp;
+
+	for (i = 0; i < sizeof names / sizeof *names; i++) {
+		snprintf(path, sizeof path, "%s/tests/unit/conf/%s.in",
+		    top ? top : ".", names[i]);
+		if ((in = read_all(path, &len)) == NULL)
+			fail_msg("%s: cannot read", path);
+		snprintf(inname, sizeof inname, "%s.in", names[i]);
+		fix_init(&f);
+		got = NULL;
+		fp = open_memstream(&got, &glen);
+		assert_non_null(fp);
+		if (cm_conf_load_buf(f.secs, inname, in, len, err,
+			sizeof err) == 0)
+			cm_conf_print(f.secs, fp);
+		else
+			fprintf(fp, "error: %s\n", err);
+		fclose(fp);
+		cm_conf_free(f.secs);
+		free(in);
+		snprintf(path, sizeof path, "%s/tests/unit/conf/%s.ref",
+		    top ? top : ".", names[i]);
+		if (getenv("CONF_GOLDEN_UPDATE") != NULL &&
+		    (fp = fopen(path, "w")) != NULL) {
+			fputs(got, fp);
+			fclose(fp);
+		}
+		if ((ref = read_all(path, &rlen)) == NULL)
+			fail_msg("%s: cannot read", path);
+		if (strcmp(got, ref) != 0)
+			fail_msg("%s: got\n%s\nwant\n%s", names[i], got, ref);
+		free(got);
+		free(ref);
+	}
+}
+
 int
 main(void)
 {
@@ -976,6 +1050,7 @@ main(void)
 		cmocka_unit_test(t_file),
 		cmocka_unit_test(t_bad_default),
 		cmocka_unit_test(t_policyd_example),
+		cmocka_unit_test(t_golden),
 	};
 	size_t nrows = sizeof rows / sizeof *rows, nfixed, i;
 	struct CMUnitTest *t;
