@@ -561,11 +561,12 @@ conf_keyed(struct conf_ctx *c, const struct cm_conf_def *d, void *base,
 	size_t i, o = 0;
 	int r;
 
-	for (i = 0; i < nw; i++) {
-		/* words came from one line of at most CM_CONF_LINE_MAX bytes */
+	/* the words came from one line of at most CM_CONF_LINE_MAX bytes */
+	for (i = 0; i < nw && o < sizeof key; i++)
 		o += (size_t)snprintf(key + o, sizeof key - o, "%s%s",
 		    i ? " " : "", words[i]);
-	}
+	if (o >= sizeof key)
+		return conf_err(c, NULL, "keyed entry too long");
 	conf_show(show, key, o);
 	if (nw - 1 != d->nargs)
 		return conf_err(c, show,
@@ -761,7 +762,7 @@ conf_read(FILE *fp, char **bufp, size_t *lenp, const char **why)
 		len += n;
 	}
 	if (ferror(fp)) {
-		*why = "read error";
+		*why = strerror(errno);
 		goto fail;
 	}
 	*bufp = buf;

@@ -904,6 +904,8 @@ t_file(void **state)
 	assert_int_equal(cm_conf_load_file(f.secs, path, err, sizeof err), -1);
 	snprintf(want, sizeof want, "%s: No such file or directory", path);
 	assert_string_equal(err, want);
+	assert_int_equal(cm_conf_load_file(f.secs, "/", err, sizeof err), -1);
+	assert_string_equal(err, "/: Is a directory");
 	/* the failed open still applied the defaults (and freed the load) */
 	assert_int_equal(f.cfg.timeout_ms, 5000);
 	assert_int_equal(f.cfg.nlimits, 0);
