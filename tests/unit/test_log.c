@@ -36,6 +36,7 @@
 #include "../fuzz/json_check.h"
 #include "cm_addr.h"
 #include "cm_buf.h"
+#include "cm_conf.h"
 #include "cm_log.h"
 #include "cm_util.h"
 
@@ -841,6 +842,47 @@ test_fatal_panic(void **state)
 	assert_true(WIFSIGNALED(status));
 }
 
+/* test_conf_table - cm_log_conf_defs through the real config parser */
+static void
+test_conf_table(void **state)
+{
+	static const char text[] = "log_format = json\n"
+				   "log_target = stderr\n"
+				   "syslog_facility = local3\n"
+				   "log_level = debug\n"
+				   "log_addresses = domain\n";
+	struct cm_log_conf c;
+	const struct cm_conf_section sec[] = {
+		{ cm_log_conf_defs, &c },
+		{ NULL, NULL },
+	};
+	char err[256];
+	const char *why;
+
+	memset(&c, 0, sizeof c);
+	assert_int_equal(cm_conf_defaults(sec, err, sizeof err), 0);
+	assert_int_equal(c.format, CM_LOG_TEXT);
+	assert_string_equal(c.target, "syslog");
+	assert_string_equal(c.facility, "mail");
+	assert_int_equal(c.level, CM_LOG_INFO);
+	assert_int_equal(c.addresses, CM_LOG_ADDR_FULL);
+	assert_null(c.hash_key_file);
+	if (cm_conf_load_buf(sec, "t.conf", text, sizeof text - 1, err,
+		sizeof err) != 0)
+		fail_msg("load: %s", err);
+	assert_int_equal(c.format, CM_LOG_JSON);
+	assert_int_equal(c.level, CM_LOG_DEBUG);
+	assert_int_equal(c.addresses, CM_LOG_ADDR_DOMAIN);
+	assert_int_equal(cm_log_setup(&c, &why), 0);
+	assert_int_equal(cm_log_get_level(), CM_LOG_DEBUG);
+	assert_int_not_equal(cm_conf_load_buf(sec, "t.conf",
+				 "log_format = xml\n", 17, err, sizeof err),
+	    0);
+	cm_conf_free(sec);
+	c = conf("stderr", CM_LOG_ADDR_FULL, NULL);
+	assert_int_equal(cm_log_setup(&c, &why), 0);
+}
+
 /* test_null_event - every event function accepts NULL */
 static void
 test_null_event(void **state)
@@ -883,6 +925,7 @@ main(void)
 		cmocka_unit_test(test_addr_modes),
 		cmocka_unit_test(test_log_str),
 		cmocka_unit_test(test_fatal_panic),
+		cmocka_unit_test(test_conf_table),
 		cmocka_unit_test(test_null_event),
 	};
 	char cmd[64];
