@@ -535,6 +535,25 @@ test_file_sink(void **state)
 	assert_null(strstr(got, "first"));
 	unlink(old);
 	unlink(path);
+
+	/* the new file cannot be opened: keep writing to the old one */
+	snprintf(path, sizeof path, "%s/sub", tmpdir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/sub/mail.log", tmpdir);
+	snprintf(target, sizeof target, "file:%s", path);
+	c = conf(target, CM_LOG_ADDR_FULL, NULL);
+	assert_int_equal(cm_log_setup(&c, &why), 0);
+	assert_int_equal(rename(path, old), 0);
+	snprintf(path, sizeof path, "%s/sub", tmpdir);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(cm_log_reopen(), -1);
+	cm_log_info("kept");
+	got = read_file(old);
+	assert_non_null(strstr(got, "]: warning: cannot reopen log file "));
+	assert_non_null(strstr(got, "No such file or directory\n"));
+	assert_non_null(strstr(got, "]: kept\n"));
+	unlink(old);
+
 	c = conf("stderr", CM_LOG_ADDR_FULL, NULL);
 	assert_int_equal(cm_log_setup(&c, &why), 0);
 	assert_int_equal(cm_log_reopen(), 0); /* not a file: nothing */
@@ -607,6 +626,7 @@ struct setup_case {
 
 static const struct setup_case setup_cases[] = {
 	{ "stderr", "stderr", "mail", CM_LOG_ADDR_FULL, NULL, 1 },
+	{ "syslog", "syslog", "mail", CM_LOG_ADDR_FULL, NULL, 1 },
 	{ "local7", "stderr", "local7", CM_LOG_ADDR_FULL, NULL, 1 },
 	{ "daemon", "stderr", "daemon", CM_LOG_ADDR_FULL, NULL, 1 },
 	{ "unknown facility", "stderr", "kern", CM_LOG_ADDR_FULL, NULL, 0 },
