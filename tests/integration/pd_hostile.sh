@@ -21,7 +21,7 @@ B=$(cd "$top_builddir" && pwd)
 DAEMON=$B/policyd/mailtally-policyd
 CLIENT=$B/tests/integration/pd_client
 PORT_FIRST=${PD_PORT_FIRST:-20100}
-NTESTS=19
+NTESTS=20
 n=0
 fails=0
 
@@ -124,10 +124,11 @@ answers() {
 
 # closed_logged FILE REASON: the daemon closes the connection and logs
 closed_logged() {
+	before=$(grep -c "reason=\"$2\"" "$T/a.log")
 	out=$("$CLIENT" -t 20000 "127.0.0.1:$PORT" send "$1" | tail -n 1)
 	[ "$out" = "[closed]" ] || { echo "# got '$out', want [closed]"; return 1; }
 	i=0
-	while ! grep -q "reason=\"$2\"" "$T/a.log"; do
+	while [ "$(grep -c "reason=\"$2\"" "$T/a.log")" -le "$before" ]; do
 		i=$((i + 1))
 		[ $i -gt 50 ] && { echo "# no log line with reason=\"$2\""; return 1; }
 		sleep 0.1
@@ -172,6 +173,13 @@ check "line without '=': closed, logged, still serving" \
 printf 'request=smtpd_access_policy\nsender=a@example.org\nsender=b@example.org\n\n' >"$T/dup"
 check "duplicate attribute: closed, logged, still serving" \
     closed_logged "$T/dup" "duplicate attribute"
+
+# A quote in the sample cannot end the quoted value on the log line.
+printf 'request=smtpd_access_policy\nevil" forged="1\n\n' >"$T/quote"
+check "quote in a bad line: closed, sample escaped" \
+    closed_logged "$T/quote" "bad attribute name"
+check "quote in a bad line: no forged field on the log line" \
+    grep -q 'sample="evil\\x22 forged=\\x221"' "$T/a.log"
 
 printf '\n' >"$T/empty"
 check "empty request: closed, logged, still serving" \
