@@ -21,7 +21,7 @@ B=$(cd "$top_builddir" && pwd)
 DAEMON=$B/policyd/mailtally-policyd
 CLIENT=$B/tests/integration/pd_client
 PORT_FIRST=${PD_PORT_FIRST:-20100}
-NTESTS=20
+NTESTS=21
 n=0
 fails=0
 
