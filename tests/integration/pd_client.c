@@ -2,9 +2,12 @@
  * NAME
  *	pd_client 1 - a policy client for the hostile-client test
  * SYNOPSIS
- *	pd_client [-r REPLIES] [-t TIMEOUT_MS] ADDR send FILE
+ *	pd_client [-b RCVBUF] [-r REPLIES] [-t TIMEOUT_MS] ADDR send FILE
  *	pd_client [-t TIMEOUT_MS] ADDR hold N SECONDS [FILE]
  * DESCRIPTION
+ *	-b sets the socket's receive buffer (SO_RCVBUF) before connecting,
+ *	so that a client that does not read fills up quickly.
+ *
  *	ADDR is HOST:PORT (IPv4 or [IPv6]) or an absolute unix socket
  *	path.
  *
@@ -40,6 +43,7 @@
 #include <unistd.h>
 
 static int timeout_ms = 10000;
+static int rcvbuf; /* -b: a small receive buffer, 0: the default */
 
 /* dial - connect to HOST:PORT, [V6]:PORT or /path */
 static int
@@ -87,6 +91,9 @@ dial(const char *addr)
 	}
 	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) == -1)
 		return -1;
+	if (rcvbuf > 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof rcvbuf);
 	if (connect(fd, (struct sockaddr *)&ss, len) == -1) {
 		close(fd);
 		return -1;
@@ -228,8 +235,10 @@ main(int argc, char **argv)
 	size_t len;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "r:t:")) != -1) {
-		if (ch == 'r')
+	while ((ch = getopt(argc, argv, "b:r:t:")) != -1) {
+		if (ch == 'b')
+			rcvbuf = atoi(optarg);
+		else if (ch == 'r')
 			want = atoi(optarg);
 		else if (ch == 't')
 			timeout_ms = atoi(optarg);
@@ -243,7 +252,7 @@ main(int argc, char **argv)
 		    argc > 4 ? argv[4] : NULL);
 	if (argc != 3 || strcmp(argv[1], "send") != 0) {
 		fprintf(stderr,
-		    "usage: pd_client [-r N] [-t MS] ADDR send FILE\n"
+		    "usage: pd_client [-b N] [-r N] [-t MS] ADDR send FILE\n"
 		    "       pd_client [-t MS] ADDR hold N SECONDS [FILE]\n");
 		return 2;
 	}

@@ -21,7 +21,7 @@ B=$(cd "$top_builddir" && pwd)
 DAEMON=$B/policyd/mailtally-policyd
 CLIENT=$B/tests/integration/pd_client
 PORT_FIRST=${PD_PORT_FIRST:-20100}
-NTESTS=21
+NTESTS=22
 n=0
 fails=0
 
@@ -196,6 +196,16 @@ check "CRLF request answered" [ "$out" = "action=DUNNO" ]
 cat "$T/good" "$T/good" "$T/good" >"$T/three"
 out=$("$CLIENT" -r 3 "127.0.0.1:$PORT" send "$T/three" | grep -c '^action=DUNNO$')
 check "three pipelined requests get three replies" [ "$out" = 3 ]
+
+# 5,000 pipelined requests from a client with a small receive buffer
+# that reads only after writing them all: every reply, in order.
+i=0
+: >"$T/5000"
+while [ $i -lt 5000 ]; do cat "$T/good"; i=$((i + 1)); done >"$T/5000"
+out=$("$CLIENT" -b 4096 -r 5000 -t 60000 "127.0.0.1:$PORT" send "$T/5000" |
+    grep -c '^action=DUNNO$')
+check "5,000 pipelined requests, replies read late: 5,000 replies (got $out)" \
+    [ "$out" = 5000 ]
 
 # SIGHUP reopens the log and the daemon goes on.
 kill -HUP "$PID"
