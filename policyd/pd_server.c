@@ -81,6 +81,7 @@
 #define PD_ACCEPT_PAUSE_MS 100
 #define PD_SAMPLE_MAX 100
 #define PD_REPLY_MAX 4096
+#define PD_FULL_LOG_MS 60000
 
 struct pd_conn {
 	struct pd_server *srv;
@@ -110,6 +111,7 @@ struct pd_server {
 	struct timeval idle;
 	int paused;
 	int stopping;
+	uint64_t full_logged_ms; /* last "max_connections reached" */
 	unsigned long long next_id;
 	struct pd_request *pool[PD_POOL_MAX];
 	size_t npool;
@@ -467,9 +469,14 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	if (++srv->nconn >= srv->max_conn) {
-		cm_log_warnx("connect: max_connections=%zu reached: new "
-			     "clients wait until one closes",
-		    srv->max_conn);
+		/* Once a minute at most: under overload this is every accept. */
+		if (srv->full_logged_ms == 0 ||
+		    cm_mono_ms() - srv->full_logged_ms >= PD_FULL_LOG_MS) {
+			cm_log_warnx("connect: max_connections=%zu reached: "
+				     "new clients wait until one closes",
+			    srv->max_conn);
+			srv->full_logged_ms = cm_mono_ms();
+		}
 		listeners_enable(srv, 0);
 	}
 	cm_log_debug("%s: connect client=%s", c->id, c->peer);
