@@ -100,6 +100,47 @@ struct mf_dns *mf_dns_new(const char *const *nameservers, size_t n,
     long long timeout_ms, const char **why);
 void mf_dns_free(struct mf_dns *);
 
+/*
+ * One lookup (used by mf_spf and mf_dkim; the milter may use it for the
+ * client's PTR name). status is the return value; on MF_DNS_OK the
+ * records are data[0..n-1] with len[], in wire format (names
+ * uncompressed); packet is the whole answer (wire format). Release
+ * with mf_dns_reply_free() whatever the status.
+ */
+enum mf_dns_status {
+	MF_DNS_OK,
+	MF_DNS_NXDOMAIN,
+	MF_DNS_NODATA,
+	MF_DNS_TEMPFAIL,	/* timeout, SERVFAIL, REFUSED, resolver trouble */
+};
+
+struct mf_dns_reply {
+	int status;			/* enum mf_dns_status */
+	int rcode;
+	const char *why;		/* cause of a TEMPFAIL */
+	size_t n;
+	const unsigned char *const *data;
+	const int *len;
+	const void *packet;
+	size_t packet_len;
+	void *res;			/* private */
+};
+
+#define MF_DNS_A 1
+#define MF_DNS_PTR 12
+#define MF_DNS_MX 15
+#define MF_DNS_TXT 16
+#define MF_DNS_AAAA 28
+
+int mf_dns_lookup(struct mf_dns *, const char *name, int rrtype,
+    struct mf_dns_reply *out);
+void mf_dns_reply_free(struct mf_dns_reply *);
+long long mf_dns_timeout_ms(const struct mf_dns *);
+long mf_dns_txt(const struct mf_dns_reply *, size_t i, char *buf,
+    size_t size);
+long mf_dns_name(const unsigned char *rdata, size_t len, size_t off,
+    char *buf, size_t size);
+
 /* SPF */
 struct mf_spf_ctx;
 struct mf_spf_ctx *mf_spf_new(struct mf_dns *, const char *rec_dom,
@@ -115,9 +156,13 @@ struct mf_dkim_msg;
 struct mf_dkim_lib *mf_dkim_lib_new(struct mf_dns *, unsigned min_key_bits,
     unsigned max_signatures, const char **why);
 void mf_dkim_lib_free(struct mf_dkim_lib *);
+/* Tests: keys from a libopendkim key file ("name value" lines), no DNS. */
+int mf_dkim_lib_set_keyfile(struct mf_dkim_lib *, const char *path);
 struct mf_dkim_msg *mf_dkim_msg_new(struct mf_dkim_lib *, const char **why);
 int mf_dkim_header(struct mf_dkim_msg *, const char *name, const char *value);
 int mf_dkim_eoh(struct mf_dkim_msg *);
+/* After eoh: 0 when the body cannot change the verdict (unsigned mail). */
+int mf_dkim_need_body(const struct mf_dkim_msg *);
 int mf_dkim_body(struct mf_dkim_msg *, const unsigned char *, size_t);
 int mf_dkim_eom(struct mf_dkim_msg *, struct mf_dkim_verdict *out);
 void mf_dkim_msg_free(struct mf_dkim_msg *);

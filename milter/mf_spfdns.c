@@ -1,0 +1,295 @@
+/*
+ * NAME
+ *	mf_spfdns 3 - libspf2's DNS layer on top of mf_dns
+ * SYNOPSIS
+ *	#include "mf_spf_int.h"
+ *
+ *	void mf_spfdns_init(SPF_dns_server_t *layer, struct mf_dns *dns);
+ *	void mf_spfdns_begin(struct mf_spfdns_state *);
+ *	void mf_spfdns_end(void);
+ * DESCRIPTION
+ *	libspf2 reads /etc/resolv.conf and has no way to name a server,
+ *	so its lookups are routed here: a SPF_dns_server_t whose lookup()
+ *	asks mf_dns and whose get_spf() selects and compiles the record
+ *	itself (TXT only, RFC 7208 4.5; exactly one "v=spf1" record, else
+ *	permerror; bytes outside printable ASCII are a permerror; see
+ *	mf_spflint.c for the syntax checks libspf2 lacks).
+ *
+ *	A lookup's verdict maps to libspf2's h_errno words: OK to
+ *	NETDB_SUCCESS, NXDOMAIN to HOST_NOT_FOUND, NODATA to NO_DATA and
+ *	a timeout or SERVFAIL to TRY_AGAIN, which libspf2 turns into
+ *	temperror.
+ *
+ *	Per-request state (the void-lookup counter of RFC 7208 4.6.4) is
+ *	thread-local: the SPF_server_t and this layer are shared by every
+ *	thread, and libspf2 evaluates a request synchronously in the
+ *	caller's thread. The third void lookup is answered TRY_AGAIN to
+ *	stop the evaluation and flags the request, and mf_spf turns its
+ *	result into permerror.
+ * DIAGNOSTICS
+ *	lookup() returns NULL only when out of memory, as libspf2 allows.
+ * SECURITY
+ *	Records come from the network; they are decoded with bounds in
+ *	mf_dns_txt() and mf_dns_name() and passed to libspf2 as strings.
+ * SEE ALSO
+ *	mf_spf(3), mf_dns(3)
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <netinet/in.h>
+
+#include <arpa/nameser.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <spf2/spf.h>
+#include <spf2/spf_dns.h>
+
+#include "mf_checks.h"
+#include "mf_spf_int.h"
+
+#define MF_SPF_VOID_MAX 2
+#define MF_SPF_TXT_MAX 4096
+
+static __thread struct mf_spfdns_state *mf_spfdns_cur;
+
+/* mf_spfdns_begin - attach per-request state to this thread */
+void
+mf_spfdns_begin(struct mf_spfdns_state *st)
+{
+	memset(st, 0, sizeof *st);
+	mf_spfdns_cur = st;
+}
+
+/* mf_spfdns_end - detach it */
+void
+mf_spfdns_end(void)
+{
+	mf_spfdns_cur = NULL;
+}
+
+/* mf_spfdns_herrno - mf_dns status to libspf2's word */
+static int
+mf_spfdns_herrno(int status)
+{
+	switch (status) {
+	case MF_DNS_OK:
+		return NETDB_SUCCESS;
+	case MF_DNS_NXDOMAIN:
+		return HOST_NOT_FOUND;
+	case MF_DNS_NODATA:
+		return NO_DATA;
+	default:
+		return TRY_AGAIN;
+	}
+}
+
+/* mf_spfdns_fill - copy record i of r into rr->rr[cnt]; 0 when stored */
+static int
+mf_spfdns_fill(SPF_dns_rr_t *rr, int cnt, const struct mf_dns_reply *r,
+    size_t i, ns_type type)
+{
+	char buf[MF_SPF_TXT_MAX];
+	const unsigned char *d = r->data[i];
+	size_t len = (size_t)r->len[i];
+	long n;
+
+	switch (type) {
+	case ns_t_a:
+		if (len != 4 || SPF_dns_rr_buf_realloc(rr, cnt, 4) != 0)
+			return -1;
+		memcpy(&rr->rr[cnt]->a, d, 4);
+		return 0;
+	case ns_t_aaaa:
+		if (len != 16 || SPF_dns_rr_buf_realloc(rr, cnt, 16) != 0)
+			return -1;
+		memcpy(&rr->rr[cnt]->aaaa, d, 16);
+		return 0;
+	case ns_t_mx:
+	case ns_t_ptr:
+		n = mf_dns_name(d, len, type == ns_t_mx ? 2 : 0, buf, sizeof buf);
+		break;
+	case ns_t_txt:
+		n = mf_dns_txt(r, i, buf, sizeof buf);
+		break;
+	default:
+		return -1;
+	}
+	if (n < 0)
+		return -1;
+	if (SPF_dns_rr_buf_realloc(rr, cnt, (size_t)n + 1) != 0)
+		return -1;
+	memcpy(rr->rr[cnt]->txt, buf, (size_t)n + 1);
+	return 0;
+}
+
+/* mf_spfdns_count_void - RFC 7208 4.6.4; nonzero when over the limit */
+static int
+mf_spfdns_count_void(void)
+{
+	struct mf_spfdns_state *st = mf_spfdns_cur;
+
+	if (st == NULL)
+		return 0;
+	if (++st->voids > MF_SPF_VOID_MAX) {
+		st->void_exceeded = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * mf_spfdns_lookup - libspf2's lookup(): ask mf_dns, build the rr set.
+ * should_cache is ignored: libunbound caches.
+ */
+static SPF_dns_rr_t *
+mf_spfdns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
+    int should_cache)
+{
+	struct mf_dns *dns = layer->hook;
+	struct mf_dns_reply r;
+	SPF_dns_rr_t *rr;
+	size_t i;
+	int cnt = 0, herrno;
+
+	(void)should_cache;
+	mf_dns_lookup(dns, domain, (int)type, &r);
+	herrno = mf_spfdns_herrno(r.status);
+	if (r.status == MF_DNS_TEMPFAIL && mf_spfdns_cur)
+		mf_spfdns_cur->temp = 1;
+	rr = SPF_dns_rr_new_init(layer, domain, type, 0, herrno);
+	if (rr == NULL) {
+		mf_dns_reply_free(&r);
+		return NULL;
+	}
+	for (i = 0; r.status == MF_DNS_OK && i < r.n; i++) {
+		if (mf_spfdns_fill(rr, cnt, &r, i, type) == 0)
+			cnt++;
+	}
+	rr->num_rr = cnt;
+	if (r.status == MF_DNS_OK && cnt == 0)
+		rr->herrno = NO_DATA;
+	if ((rr->herrno == HOST_NOT_FOUND || rr->herrno == NO_DATA) &&
+	    mf_spfdns_count_void())
+		rr->herrno = TRY_AGAIN;
+	mf_dns_reply_free(&r);
+	return rr;
+}
+
+/* mf_spfdns_done - set the response's result and return err */
+static SPF_errcode_t
+mf_spfdns_done(SPF_response_t *resp, SPF_result_t result, SPF_errcode_t err,
+    const char *fmt, const char *domain)
+{
+	resp->result = result;
+	resp->reason = SPF_REASON_FAILURE;
+	return SPF_response_add_error(resp, err, fmt, domain);
+}
+
+/* mf_spfdns_is_spf - "v=spf1" then a space or the end */
+static int
+mf_spfdns_is_spf(const char *txt, size_t len)
+{
+	return len >= 6 && strncasecmp(txt, "v=spf1", 6) == 0 &&
+	    (len == 6 || txt[6] == ' ');
+}
+
+/* mf_spfdns_select - the one SPF record of r into buf; count returned */
+static int
+mf_spfdns_select(const struct mf_dns_reply *r, char *buf, size_t size,
+    long *lenp)
+{
+	char tmp[MF_SPF_TXT_MAX];
+	size_t i;
+	long n;
+	int found = 0;
+
+	for (i = 0; i < r->n; i++) {
+		if ((n = mf_dns_txt(r, i, tmp, sizeof tmp)) < 0)
+			continue;
+		if (!mf_spfdns_is_spf(tmp, (size_t)n))
+			continue;
+		if (found++ == 0) {
+			memcpy(buf, tmp, (size_t)n + 1 <= size ? (size_t)n + 1 : 0);
+			*lenp = (size_t)n + 1 <= size ? n : -1;
+		}
+	}
+	return found;
+}
+
+/*
+ * mf_spfdns_get_spf - libspf2's get_spf(): find, check and compile the
+ * SPF record of spf_request->cur_dom. At the top, the result set here
+ * is the final one; under include/redirect, SPF_E_DNS_ERROR means
+ * temperror and any other error permerror.
+ */
+static SPF_errcode_t
+mf_spfdns_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
+    SPF_record_t **recp)
+{
+	struct mf_dns_reply r;
+	char txt[MF_SPF_TXT_MAX];
+	const char *dom = req->cur_dom;
+	long len = -1;
+	int found;
+	SPF_errcode_t err;
+
+	*recp = NULL;
+	if (dom == NULL || mf_spflint_domain(dom, strlen(dom)) != 0)
+		return mf_spfdns_done(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF,
+		    "Bad domain '%s'", dom ? dom : "");
+	mf_dns_lookup(srv->resolver->hook, dom, ns_t_txt, &r);
+	if (r.status == MF_DNS_TEMPFAIL) {
+		mf_dns_reply_free(&r);
+		if (mf_spfdns_cur)
+			mf_spfdns_cur->temp = 1;
+		return mf_spfdns_done(resp, SPF_RESULT_TEMPERROR,
+		    SPF_E_DNS_ERROR, "Temporary DNS failure for '%s'", dom);
+	}
+	found = r.status == MF_DNS_OK ?
+	    mf_spfdns_select(&r, txt, sizeof txt, &len) : 0;
+	mf_dns_reply_free(&r);
+	if (found == 0)
+		return mf_spfdns_done(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF,
+		    "No SPF record for '%s'", dom);
+	if (found > 1)
+		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR,
+		    SPF_E_MULTIPLE_RECORDS, "Multiple SPF records for '%s'",
+		    dom);
+	if (len < 0 || mf_spflint_record(txt, (size_t)len) != 0) {
+		if (mf_spfdns_cur)
+			mf_spfdns_cur->syntax = 1;
+		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR,
+		    SPF_E_SYNTAX, "Bad SPF record for '%s'", dom);
+	}
+	err = SPF_record_compile(srv, resp, recp, txt);
+	if (err != SPF_E_SUCCESS) {
+		if (*recp) {
+			SPF_record_free(*recp);
+			*recp = NULL;
+		}
+		if (mf_spfdns_cur)
+			mf_spfdns_cur->syntax = 1;
+		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR, err,
+		    "Failed to compile SPF record for '%s'", dom);
+	}
+	return SPF_E_SUCCESS;
+}
+
+/* mf_spfdns_init - fill a DNS layer that routes to dns */
+void
+mf_spfdns_init(SPF_dns_server_t *layer, struct mf_dns *dns)
+{
+	memset(layer, 0, sizeof *layer);
+	layer->destroy = NULL;		/* ours: SPF_server_free leaves it */
+	layer->lookup = mf_spfdns_lookup;
+	layer->get_spf = mf_spfdns_get_spf;
+	layer->get_exp = NULL;
+	layer->add_cache = NULL;
+	layer->layer_below = NULL;
+	layer->name = "mailtally";
+	layer->hook = dns;
+}
