@@ -63,30 +63,32 @@ enum mf_dkim_result {
 };
 
 struct mf_spf_verdict {
-	int result;			/* enum mf_spf_result, MAIL FROM identity */
-	int helo_result;		/* enum mf_spf_result, HELO identity; NONE if not checked */
+	int result; /* enum mf_spf_result, MAIL FROM identity */
+	int helo_result; /* enum mf_spf_result, HELO identity; NONE if not checked */
 	int helo_checked;
-	char identity[16];		/* "mailfrom" or "helo": which one result is */
-	char domain[MF_DOMAIN_MAX + 1];	/* domain checked for result */
-	char mail_from[CM_ADDR_MAX + 1];/* normalized, "" for null sender */
+	char identity[16]; /* "mailfrom" or "helo": which one result is */
+	char domain[MF_DOMAIN_MAX + 1]; /* domain checked for result */
+	char mail_from[CM_ADDR_MAX + 1]; /* normalized, "" for null sender */
 	char helo[MF_DOMAIN_MAX + 1];
-	char reason[MF_REASON_MAX];	/* short: "record error", "dns timeout", mechanism */
-	char received_spf[1024];	/* Received-SPF header value, when asked */
+	char reason
+	    [MF_REASON_MAX]; /* short: "record error", "dns timeout", mechanism */
+	char received_spf[1024]; /* Received-SPF header value, when asked */
 };
 
 struct mf_dkim_sig {
-	int result;			/* enum mf_dkim_result */
+	int result; /* enum mf_dkim_result */
 	char d[MF_DOMAIN_MAX + 1];
 	char s[64];
-	char a[32];			/* "rsa-sha256", "ed25519-sha256", ... */
-	char b[16];			/* first 8 characters of b= (RFC 6008) */
-	char i[CM_ADDR_MAX + 1];	/* i= if present */
-	unsigned bits;			/* key size; 256 for ed25519 */
-	char reason[MF_REASON_MAX];	/* "bad signature", "body hash mismatch", ... */
+	char a[32]; /* "rsa-sha256", "ed25519-sha256", ... */
+	char b[16]; /* first 8 characters of b= (RFC 6008) */
+	char i[CM_ADDR_MAX + 1]; /* i= if present */
+	unsigned bits; /* key size; 256 for ed25519 */
+	char reason
+	    [MF_REASON_MAX]; /* "bad signature", "body hash mismatch", ... */
 };
 
 struct mf_dkim_verdict {
-	int result;			/* best over signatures; NONE when unsigned */
+	int result; /* best over signatures; NONE when unsigned */
 	size_t nsigs;
 	struct mf_dkim_sig sig[MF_DKIM_SIGS_MAX];
 };
@@ -111,19 +113,19 @@ enum mf_dns_status {
 	MF_DNS_OK,
 	MF_DNS_NXDOMAIN,
 	MF_DNS_NODATA,
-	MF_DNS_TEMPFAIL,	/* timeout, SERVFAIL, REFUSED, resolver trouble */
+	MF_DNS_TEMPFAIL, /* timeout, SERVFAIL, REFUSED, resolver trouble */
 };
 
 struct mf_dns_reply {
-	int status;			/* enum mf_dns_status */
+	int status; /* enum mf_dns_status */
 	int rcode;
-	const char *why;		/* cause of a TEMPFAIL */
+	const char *why; /* cause of a TEMPFAIL */
 	size_t n;
 	const unsigned char *const *data;
 	const int *len;
 	const void *packet;
 	size_t packet_len;
-	void *res;			/* private */
+	void *res; /* private */
 };
 
 #define MF_DNS_A 1
@@ -136,10 +138,9 @@ int mf_dns_lookup(struct mf_dns *, const char *name, int rrtype,
     struct mf_dns_reply *out);
 void mf_dns_reply_free(struct mf_dns_reply *);
 long long mf_dns_timeout_ms(const struct mf_dns *);
-long mf_dns_txt(const struct mf_dns_reply *, size_t i, char *buf,
+long mf_dns_txt(const struct mf_dns_reply *, size_t i, char *buf, size_t size);
+long mf_dns_name(const unsigned char *rdata, size_t len, size_t off, char *buf,
     size_t size);
-long mf_dns_name(const unsigned char *rdata, size_t len, size_t off,
-    char *buf, size_t size);
 
 /* SPF */
 struct mf_spf_ctx;

@@ -72,9 +72,9 @@ struct mf_dkim_msg {
 	struct mf_dkim_lib *lib;
 	DKIM *dkim;
 	size_t header_bytes;
-	int state;		/* MF_DKIM_S_* */
-	const char *why;	/* for a message-level verdict */
-	int msg_result;		/* enum mf_dkim_result when state is DONE */
+	int state; /* MF_DKIM_S_* */
+	const char *why; /* for a message-level verdict */
+	int msg_result; /* enum mf_dkim_result when state is DONE */
 };
 
 enum { MF_DKIM_S_HEADERS, MF_DKIM_S_BODY, MF_DKIM_S_DONE };
@@ -106,22 +106,23 @@ mf_dkim_lib_new(struct mf_dns *dns, unsigned min_key_bits,
 	}
 	lib->dns = dns;
 	lib->min_key_bits = min_key_bits;
-	lib->max_signatures = max_signatures == 0 ? 1 :
-	    max_signatures > MF_DKIM_SIGS_MAX ? MF_DKIM_SIGS_MAX :
-	    max_signatures;
+	lib->max_signatures = max_signatures == 0 ? 1
+	    : max_signatures > MF_DKIM_SIGS_MAX	  ? MF_DKIM_SIGS_MAX
+						  : max_signatures;
 	if ((lib->lib = dkim_init(NULL, NULL)) == NULL) {
 		*why = "dkim_init failed";
 		free(lib);
 		return NULL;
 	}
 	flags = DKIM_LIBFLAGS_BADSIGHANDLES;
-	timeout = dns ? (unsigned int)((mf_dns_timeout_ms(dns) + 999) / 1000) : 5;
+	timeout = dns ? (unsigned int)((mf_dns_timeout_ms(dns) + 999) / 1000)
+		      : 5;
 	if (dkim_options(lib->lib, DKIM_OP_SETOPT, DKIM_OPTS_FLAGS, &flags,
-	    sizeof flags) != DKIM_STAT_OK ||
+		sizeof flags) != DKIM_STAT_OK ||
 	    dkim_options(lib->lib, DKIM_OP_SETOPT, DKIM_OPTS_MINKEYBITS,
-	    &minbits, sizeof minbits) != DKIM_STAT_OK ||
-	    dkim_options(lib->lib, DKIM_OP_SETOPT, DKIM_OPTS_TIMEOUT,
-	    &timeout, sizeof timeout) != DKIM_STAT_OK ||
+		&minbits, sizeof minbits) != DKIM_STAT_OK ||
+	    dkim_options(lib->lib, DKIM_OP_SETOPT, DKIM_OPTS_TIMEOUT, &timeout,
+		sizeof timeout) != DKIM_STAT_OK ||
 	    dkim_set_prescreen(lib->lib, mf_dkim_prescreen) != DKIM_STAT_OK) {
 		*why = "dkim_options failed";
 		mf_dkim_lib_free(lib);
@@ -139,9 +140,9 @@ mf_dkim_lib_set_keyfile(struct mf_dkim_lib *lib, const char *path)
 	int qm = DKIM_QUERY_FILE;
 
 	if (dkim_options(lib->lib, DKIM_OP_SETOPT, DKIM_OPTS_QUERYMETHOD, &qm,
-	    sizeof qm) != DKIM_STAT_OK ||
+		sizeof qm) != DKIM_STAT_OK ||
 	    dkim_options(lib->lib, DKIM_OP_SETOPT, DKIM_OPTS_QUERYINFO,
-	    (void *)(uintptr_t)path, strlen(path)) != DKIM_STAT_OK)
+		(void *)(uintptr_t)path, strlen(path)) != DKIM_STAT_OK)
 		return -1;
 	return 0;
 }
@@ -260,8 +261,8 @@ mf_dkim_eoh(struct mf_dkim_msg *m)
 		/* e.g. SYNTAX (no From:); signatures still reported at eom */
 		m->state = MF_DKIM_S_BODY;
 		m->msg_result = MF_DKIM_PERMERROR;
-		m->why = st == DKIM_STAT_SYNTAX ? "message syntax" :
-		    "bad signature";
+		m->why = st == DKIM_STAT_SYNTAX ? "message syntax"
+						: "bad signature";
 		break;
 	}
 	return 0;

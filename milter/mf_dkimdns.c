@@ -37,7 +37,7 @@
 #include "mf_dkim_int.h"
 
 struct mf_dkimdns_q {
-	int status;		/* DKIM_DNS_* for waitreply */
+	int status; /* DKIM_DNS_* for waitreply */
 	size_t bytes;
 };
 
@@ -55,9 +55,9 @@ mf_dkimdns_packet(const char *name, int type, int rcode, unsigned char *buf,
 	if (size < 12 + 2 + 4)
 		return -1;
 	memset(buf, 0, 12);
-	buf[2] = 0x81;		/* QR, RD */
-	buf[3] = 0x80 | (rcode & 0x0f);	/* RA, RCODE */
-	buf[5] = 1;		/* QDCOUNT */
+	buf[2] = 0x81; /* QR, RD */
+	buf[3] = 0x80 | (rcode & 0x0f); /* RA, RCODE */
+	buf[5] = 1; /* QDCOUNT */
 	while (*p != '\0') {
 		dot = strchr(p, '.');
 		l = dot ? (size_t)(dot - p) : strlen(p);
@@ -72,14 +72,14 @@ mf_dkimdns_packet(const char *name, int type, int rcode, unsigned char *buf,
 	buf[o++] = (unsigned char)(type >> 8);
 	buf[o++] = (unsigned char)type;
 	buf[o++] = 0;
-	buf[o++] = 1;		/* IN */
+	buf[o++] = 1; /* IN */
 	return (long)o;
 }
 
 /* mf_dkimdns_start - do the lookup now; keep the verdict in *qh */
 static int
-mf_dkimdns_start(void *srv, int type, unsigned char *query,
-    unsigned char *buf, size_t buflen, void **qh)
+mf_dkimdns_start(void *srv, int type, unsigned char *query, unsigned char *buf,
+    size_t buflen, void **qh)
 {
 	struct mf_dkim_lib *lib = srv;
 	struct mf_dkimdns_q *q;

@@ -67,13 +67,12 @@ mf_dkimsig_tag(DKIM_SIGINFO *sig, const char *tag, char *buf, size_t size,
 	size_t o = 0;
 
 	buf[0] = '\0';
-	v = dkim_sig_gettagvalue(sig, false,
-	    (unsigned char *)(uintptr_t)tag);
+	v = dkim_sig_gettagvalue(sig, false, (unsigned char *)(uintptr_t)tag);
 	if (v == NULL)
 		return;
 	for (; *v != '\0' && o + 1 < size; v++) {
-		if (squeeze && (*v == ' ' || *v == '\t' || *v == '\r' ||
-		    *v == '\n'))
+		if (squeeze &&
+		    (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n'))
 			continue;
 		buf[o++] = (*v < 0x20 || *v == 0x7f) ? '?' : (char)*v;
 	}
@@ -162,8 +161,7 @@ mf_dkimsig_verdict(DKIM_SIGINFO *sig, unsigned min_key_bits,
 
 /* mf_dkimsig_fill - describe and classify one signature */
 void
-mf_dkimsig_fill(DKIM_SIGINFO *sig, unsigned min_key_bits,
-    struct mf_dkim_sig *s)
+mf_dkimsig_fill(DKIM_SIGINFO *sig, unsigned min_key_bits, struct mf_dkim_sig *s)
 {
 	const char *reason;
 	unsigned int bits = 0;

@@ -60,10 +60,10 @@
 struct mf_dns {
 	struct ub_ctx *ctx;
 	long long timeout_ms;
-	pthread_mutex_t lock;		/* queries' state, started */
+	pthread_mutex_t lock; /* queries' state, started */
 	int started;
 	pthread_t thread;
-	int wake[2];			/* tells the dispatcher to stop */
+	int wake[2]; /* tells the dispatcher to stop */
 };
 
 /* One outstanding lookup; lives on the heap, see mf_dns_gone(). */
@@ -75,6 +75,32 @@ struct mf_dns_query {
 	int err;
 	struct ub_result *res;
 };
+
+/*
+ * mf_dns_forward_all - with configured name servers, let them answer
+ * everything. libunbound otherwise answers some names itself with
+ * NXDOMAIN: the AS112 reverse zones of private networks (so a PTR of
+ * 192.168.x.y never reaches the site's own resolver), the documentation
+ * prefix 2001:db8::/32 and the special-use names test., invalid.,
+ * home.arpa. localhost stays local.
+ */
+static int
+mf_dns_forward_all(struct ub_ctx *ctx)
+{
+	static const char *const zones[] = { "test. nodefault",
+		"invalid. nodefault", "home.arpa. nodefault",
+		"8.b.d.0.1.0.0.2.ip6.arpa. nodefault" };
+	size_t i;
+
+	if (ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes") != 0 ||
+	    ub_ctx_set_option(ctx, "insecure-lan-zones:", "yes") != 0)
+		return -1;
+	for (i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+		if (ub_ctx_set_option(ctx, "local-zone:", zones[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
 
 /* mf_dns_new - make the shared resolver */
 struct mf_dns *
@@ -100,6 +126,10 @@ mf_dns_new(const char *const *nameservers, size_t n, long long timeout_ms,
 			*why = "bad name server address (IP or IP@PORT)";
 			goto fail;
 		}
+	}
+	if (n > 0 && mf_dns_forward_all(dns->ctx) != 0) {
+		*why = "cannot set libunbound options";
+		goto fail;
 	}
 	if (n == 0 && (r = ub_ctx_resolvconf(dns->ctx, NULL)) != 0) {
 		*why = "cannot read /etc/resolv.conf";
@@ -178,7 +208,7 @@ mf_dns_dispatch(void *arg)
 		if (pfd[1].revents)
 			break;
 		if (pfd[0].revents && ub_process(dns->ctx) != 0)
-			usleep(1000);	/* pipe trouble: do not spin */
+			usleep(1000); /* pipe trouble: do not spin */
 	}
 	return NULL;
 }
@@ -193,7 +223,8 @@ mf_dns_start(struct mf_dns *dns)
 	if (!dns->started) {
 		/* ub_fd() is valid only after async mode is final. */
 		if (ub_fd(dns->ctx) < 0 ||
-		    pthread_create(&dns->thread, NULL, mf_dns_dispatch, dns) != 0)
+		    pthread_create(&dns->thread, NULL, mf_dns_dispatch, dns) !=
+			0)
 			r = -1;
 		else
 			dns->started = 1;
@@ -257,6 +288,7 @@ mf_dns_classify(int err, struct ub_result *res, struct mf_dns_reply *out)
 		return out->status = MF_DNS_TEMPFAIL;
 	}
 	out->rcode = res->rcode;
+	out->why = NULL;
 	if (res->rcode == 3) {
 		out->status = MF_DNS_NXDOMAIN;
 	} else if (res->rcode != 0) {
@@ -337,8 +369,8 @@ mf_dns_lookup(struct mf_dns *dns, const char *name, int rrtype,
 		free(q);
 		return out->status;
 	}
-	if (ub_resolve_async(dns->ctx, name, rrtype, 1, q, mf_dns_gone,
-	    &id) != 0) {
+	if (ub_resolve_async(dns->ctx, name, rrtype, 1, q, mf_dns_gone, &id) !=
+	    0) {
 		mf_dns_query_free(q);
 		return out->status;
 	}
@@ -348,7 +380,7 @@ mf_dns_lookup(struct mf_dns *dns, const char *name, int rrtype,
 	}
 	err = q->err;
 	mf_dns_classify(err, q->res, out);
-	q->res = NULL;		/* now owned by out */
+	q->res = NULL; /* now owned by out */
 	mf_dns_query_free(q);
 	return out->status;
 }

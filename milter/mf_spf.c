@@ -40,6 +40,7 @@
 #include <sys/types.h>
 #include <netinet/in.h>
 
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -64,8 +65,7 @@ struct mf_spf_ctx {
 static void __attribute__((__noreturn__))
 mf_spf_log_error(const char *file, int line, const char *msg)
 {
-	cm_panic("libspf2: %s:%d: %s", file ? file : "?", line,
-	    msg ? msg : "");
+	cm_panic("libspf2: %s:%d: %s", file ? file : "?", line, msg ? msg : "");
 }
 
 /* mf_spf_log_warning - SPF_warning() */
@@ -137,9 +137,11 @@ mf_spf_map(SPF_response_t *resp, SPF_errcode_t err,
 {
 	SPF_result_t r = SPF_response_result(resp);
 
-	if (st->void_exceeded && (r == SPF_RESULT_TEMPERROR ||
-	    r == SPF_RESULT_INVALID)) {
-		*reason = "too many void lookups";
+	if ((st->void_exceeded || st->limit_exceeded) &&
+	    (r == SPF_RESULT_TEMPERROR || r == SPF_RESULT_INVALID ||
+		r == SPF_RESULT_PERMERROR)) {
+		*reason = st->void_exceeded ? "too many void lookups"
+					    : "too many DNS lookups";
 		return MF_SPF_PERMERROR;
 	}
 	switch (r) {
@@ -179,13 +181,29 @@ mf_spf_map(SPF_response_t *resp, SPF_errcode_t err,
 	return MF_SPF_NONE;
 }
 
-/* mf_spf_set_ip - IPv4 or IPv6 client address */
+/*
+ * mf_spf_set_ip - IPv4 or IPv6 client address; an IPv4-mapped IPv6
+ * address is the IPv4 client it stands for (RFC 7208 5).
+ */
 static int
-mf_spf_set_ip(SPF_request_t *req, const char *ip)
+mf_spf_set_ip(SPF_request_t *req, const char *ip, struct mf_spfdns_state *st)
 {
-	if (strchr(ip, ':') != NULL)
-		return SPF_request_set_ipv6_str(req, ip);
-	return SPF_request_set_ipv4_str(req, ip);
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET6, ip, &a6) == 1) {
+		if (!IN6_IS_ADDR_V4MAPPED(&a6)) {
+			st->client_v6 = 1;
+			memcpy(st->client, &a6, 16);
+			return SPF_request_set_ipv6(req, a6);
+		}
+		memcpy(&a4, (const unsigned char *)&a6 + 12, 4);
+	} else if (inet_pton(AF_INET, ip, &a4) != 1) {
+		return -1;
+	}
+	st->client_v6 = 0;
+	memcpy(st->client, &a4, 4);
+	return SPF_request_set_ipv4(req, a4);
 }
 
 /*
@@ -207,14 +225,14 @@ mf_spf_eval(struct mf_spf_ctx *ctx, const char *ip, const char *helo,
 	*reason = "internal error";
 	if ((req = SPF_request_new(ctx->srv)) == NULL)
 		return -1;
-	if (mf_spf_set_ip(req, ip) != SPF_E_SUCCESS) {
+	mf_spfdns_begin(&st);
+	if (mf_spf_set_ip(req, ip, &st) != SPF_E_SUCCESS) {
 		*reason = "bad client address";
 		goto out;
 	}
 	if ((helo[0] && SPF_request_set_helo_dom(req, helo) != SPF_E_SUCCESS) ||
 	    (from[0] && SPF_request_set_env_from(req, from) != 0))
 		goto out;
-	mf_spfdns_begin(&st);
 	err = SPF_request_query_mailfrom(req, &resp);
 	mf_spfdns_end();
 	if (resp == NULL)
@@ -286,7 +304,7 @@ mf_spf_check(struct mf_spf_ctx *ctx, const char *client_ip, const char *helo,
 		out->result = MF_SPF_NONE;
 		reason = "no identity";
 	} else if ((r = mf_spf_eval(ctx, client_ip, helo, out->mail_from,
-	    &reason, rs, sizeof out->received_spf)) < 0) {
+			&reason, rs, sizeof out->received_spf)) < 0) {
 		snprintf(out->reason, sizeof out->reason, "%s", reason);
 		return -1;
 	} else {
@@ -298,7 +316,7 @@ mf_spf_check(struct mf_spf_ctx *ctx, const char *client_ip, const char *helo,
 		if (out->mail_from[0] == '\0')
 			out->helo_result = out->result;
 		else if ((r = mf_spf_eval(ctx, client_ip, helo, "", &reason,
-		    NULL, 0)) >= 0)
+			      NULL, 0)) >= 0)
 			out->helo_result = r;
 		out->helo_checked = 1;
 	}

@@ -40,10 +40,12 @@
 #include <netinet/in.h>
 
 #include <arpa/nameser.h>
+#include <ctype.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <spf2/spf.h>
 #include <spf2/spf_dns.h>
@@ -53,6 +55,8 @@
 
 #define MF_SPF_VOID_MAX 2
 #define MF_SPF_TXT_MAX 4096
+#define MF_SPF_TERMS_MAX 10
+#define MF_SPF_MX_MAX 10
 
 static __thread struct mf_spfdns_state *mf_spfdns_cur;
 
@@ -90,11 +94,11 @@ mf_spfdns_herrno(int status)
 /* mf_spfdns_fill - copy record i of r into rr->rr[cnt]; 0 when stored */
 static int
 mf_spfdns_fill(SPF_dns_rr_t *rr, int cnt, const struct mf_dns_reply *r,
-    size_t i, ns_type type)
+    size_t i, ns_type type, const char *suffix)
 {
 	char buf[MF_SPF_TXT_MAX];
 	const unsigned char *d = r->data[i];
-	size_t len = (size_t)r->len[i];
+	size_t len = (size_t)r->len[i], k;
 	long n;
 
 	switch (type) {
@@ -110,7 +114,14 @@ mf_spfdns_fill(SPF_dns_rr_t *rr, int cnt, const struct mf_dns_reply *r,
 		return 0;
 	case ns_t_mx:
 	case ns_t_ptr:
-		n = mf_dns_name(d, len, type == ns_t_mx ? 2 : 0, buf, sizeof buf);
+		n = mf_dns_name(d, len, type == ns_t_mx ? 2 : 0, buf,
+		    sizeof buf - strlen(suffix));
+		if (n <= 0 || buf[0] == '\0')
+			return -1; /* "." is a null MX (RFC 7505) */
+		for (k = 0; buf[k] != '\0'; k++)
+			buf[k] = (char)tolower((unsigned char)buf[k]);
+		memcpy(buf + k, suffix, strlen(suffix) + 1);
+		n = (long)strlen(buf);
 		break;
 	case ns_t_txt:
 		n = mf_dns_txt(r, i, buf, sizeof buf);
@@ -142,39 +153,149 @@ mf_spfdns_count_void(void)
 }
 
 /*
+ * mf_spfdns_count_term - RFC 7208 4.6.4's 10 DNS terms, across includes
+ * (libspf2 counts per record only). An MX or PTR lookup (ptr or %{p})
+ * is a term that owes up to 10 address lookups; any other address
+ * lookup is a term (a, exists). *ptr_follow tells an address lookup of
+ * a PTR name: its failure is skipped (RFC 7208 5.5) and it is no void
+ * lookup. Nonzero when over the limit.
+ */
+static int
+mf_spfdns_count_term(ns_type type, int *ptr_follow)
+{
+	struct mf_spfdns_state *st = mf_spfdns_cur;
+
+	*ptr_follow = 0;
+	if (st == NULL || type == ns_t_txt)
+		return 0;
+	if ((type == ns_t_a || type == ns_t_aaaa) && st->follow > 0) {
+		st->follow--;
+		*ptr_follow = st->follow_ptr;
+		return 0;
+	}
+	if (++st->terms > MF_SPF_TERMS_MAX) {
+		st->limit_exceeded = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* mf_spfdns_owe - an MX or PTR answer owes this many address lookups */
+static void
+mf_spfdns_owe(ns_type type, int n)
+{
+	if (mf_spfdns_cur && (type == ns_t_mx || type == ns_t_ptr)) {
+		mf_spfdns_cur->follow = n > MF_SPF_MX_MAX ? MF_SPF_MX_MAX : n;
+		mf_spfdns_cur->follow_ptr = type == ns_t_ptr;
+	}
+}
+
+/*
+ * mf_spfdns_cidr0 - a name carrying the MF_SPF_CIDR0 marker: an address
+ * lookup answers the client's own address when the real name has any
+ * address (prefix length 0 matches everything); an MX lookup passes
+ * the marker on to the exchanges.
+ */
+static void
+mf_spfdns_cidr0(SPF_dns_rr_t *rr, ns_type type)
+{
+	struct mf_spfdns_state *st = mf_spfdns_cur;
+	size_t n = type == ns_t_a ? 4 : 16;
+
+	if (st == NULL || rr->herrno != NETDB_SUCCESS || rr->num_rr == 0 ||
+	    (type != ns_t_a && type != ns_t_aaaa) ||
+	    (type == ns_t_aaaa) != st->client_v6)
+		return;
+	memcpy(type == ns_t_a ? (void *)&rr->rr[0]->a
+			      : (void *)&rr->rr[0]->aaaa,
+	    st->client, n);
+	rr->num_rr = 1;
+}
+
+/* mf_spfdns_name_ok - a name that can be asked at all (RFC 1035 limits) */
+static int
+mf_spfdns_name_ok(const char *name, size_t len)
+{
+	size_t i, lab = 0;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (i == len || name[i] == '.') {
+			if (lab == 0 || lab > 63)
+				return 0;
+			lab = 0;
+		} else {
+			lab++;
+		}
+	}
+	return 1;
+}
+
+/*
  * mf_spfdns_lookup - libspf2's lookup(): ask mf_dns, build the rr set.
- * should_cache is ignored: libunbound caches.
+ * should_cache is ignored: libunbound caches. A name that cannot exist
+ * (too long, empty label) is NXDOMAIN without asking.
  */
 static SPF_dns_rr_t *
 mf_spfdns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
     int should_cache)
 {
-	struct mf_dns *dns = layer->hook;
 	struct mf_dns_reply r;
 	SPF_dns_rr_t *rr;
-	size_t i;
-	int cnt = 0, herrno;
+	char name[MF_SPF_TXT_MAX];
+	size_t i, len = strlen(domain), ml = strlen(MF_SPF_CIDR0);
+	int cnt = 0, herrno, mark = 0, ptr_follow;
 
 	(void)should_cache;
-	mf_dns_lookup(dns, domain, (int)type, &r);
+	if (len < sizeof name && len > ml &&
+	    strcasecmp(domain + len - ml, MF_SPF_CIDR0) == 0) {
+		len -= ml;
+		mark = 1;
+	}
+	memcpy(name, domain, len < sizeof name ? len : 0);
+	name[len < sizeof name ? len : 0] = '\0';
+	if (mf_spfdns_count_term(type, &ptr_follow))
+		r.status = MF_DNS_TEMPFAIL;
+	else if (!mf_spfdns_name_ok(name, strlen(name)))
+		memset(&r, 0, sizeof r), r.status = MF_DNS_NXDOMAIN;
+	else
+		mf_dns_lookup(layer->hook, name, (int)type, &r);
+	if (r.status == MF_DNS_OK && type == ns_t_mx && r.n > MF_SPF_MX_MAX &&
+	    mf_spfdns_cur) {
+		mf_spfdns_cur->limit_exceeded = 1;
+		mf_dns_reply_free(&r);
+		r.status = MF_DNS_TEMPFAIL;
+	}
+	/* RFC 7208 5.5: a failed address lookup of a PTR name is skipped */
+	if (ptr_follow && r.status == MF_DNS_TEMPFAIL) {
+		mf_dns_reply_free(&r);
+		r.status = MF_DNS_NXDOMAIN;
+	}
 	herrno = mf_spfdns_herrno(r.status);
 	if (r.status == MF_DNS_TEMPFAIL && mf_spfdns_cur)
 		mf_spfdns_cur->temp = 1;
-	rr = SPF_dns_rr_new_init(layer, domain, type, 0, herrno);
-	if (rr == NULL) {
+	if ((rr = SPF_dns_rr_new_init(layer, domain, type, 0, herrno)) ==
+	    NULL) {
 		mf_dns_reply_free(&r);
 		return NULL;
 	}
 	for (i = 0; r.status == MF_DNS_OK && i < r.n; i++) {
-		if (mf_spfdns_fill(rr, cnt, &r, i, type) == 0)
+		if (mf_spfdns_fill(rr, cnt, &r, i, type,
+			mark && type == ns_t_mx ? MF_SPF_CIDR0 : "") == 0)
 			cnt++;
 	}
 	rr->num_rr = cnt;
 	if (r.status == MF_DNS_OK && cnt == 0)
 		rr->herrno = NO_DATA;
+	mf_spfdns_owe(type, cnt);
 	if ((rr->herrno == HOST_NOT_FOUND || rr->herrno == NO_DATA) &&
-	    mf_spfdns_count_void())
+	    !ptr_follow && mf_spfdns_count_void())
 		rr->herrno = TRY_AGAIN;
+	if (mark)
+		mf_spfdns_cidr0(rr, type);
 	mf_dns_reply_free(&r);
 	return rr;
 }
@@ -213,7 +334,8 @@ mf_spfdns_select(const struct mf_dns_reply *r, char *buf, size_t size,
 		if (!mf_spfdns_is_spf(tmp, (size_t)n))
 			continue;
 		if (found++ == 0) {
-			memcpy(buf, tmp, (size_t)n + 1 <= size ? (size_t)n + 1 : 0);
+			memcpy(buf, tmp,
+			    (size_t)n + 1 <= size ? (size_t)n + 1 : 0);
 			*lenp = (size_t)n + 1 <= size ? n : -1;
 		}
 	}
@@ -231,7 +353,7 @@ mf_spfdns_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
     SPF_record_t **recp)
 {
 	struct mf_dns_reply r;
-	char txt[MF_SPF_TXT_MAX];
+	char txt[MF_SPF_TXT_MAX], rec[2 * MF_SPF_TXT_MAX];
 	const char *dom = req->cur_dom;
 	long len = -1;
 	int found;
@@ -241,6 +363,12 @@ mf_spfdns_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 	if (dom == NULL || mf_spflint_domain(dom, strlen(dom)) != 0)
 		return mf_spfdns_done(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF,
 		    "Bad domain '%s'", dom ? dom : "");
+	if (mf_spfdns_cur && mf_spfdns_cur->started++ > 0 &&
+	    ++mf_spfdns_cur->terms > MF_SPF_TERMS_MAX) {
+		mf_spfdns_cur->limit_exceeded = 1;
+		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR, SPF_E_BIG_DNS,
+		    "Too many DNS terms at '%s'", dom);
+	}
 	mf_dns_lookup(srv->resolver->hook, dom, ns_t_txt, &r);
 	if (r.status == MF_DNS_TEMPFAIL) {
 		mf_dns_reply_free(&r);
@@ -249,8 +377,9 @@ mf_spfdns_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 		return mf_spfdns_done(resp, SPF_RESULT_TEMPERROR,
 		    SPF_E_DNS_ERROR, "Temporary DNS failure for '%s'", dom);
 	}
-	found = r.status == MF_DNS_OK ?
-	    mf_spfdns_select(&r, txt, sizeof txt, &len) : 0;
+	found = r.status == MF_DNS_OK
+	    ? mf_spfdns_select(&r, txt, sizeof txt, &len)
+	    : 0;
 	mf_dns_reply_free(&r);
 	if (found == 0)
 		return mf_spfdns_done(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF,
@@ -259,13 +388,15 @@ mf_spfdns_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR,
 		    SPF_E_MULTIPLE_RECORDS, "Multiple SPF records for '%s'",
 		    dom);
-	if (len < 0 || mf_spflint_record(txt, (size_t)len) != 0) {
+	if (len < 0 ||
+	    mf_spflint_record(txt, (size_t)len, req->client_ver == AF_INET6,
+		rec, sizeof rec) != 0) {
 		if (mf_spfdns_cur)
 			mf_spfdns_cur->syntax = 1;
-		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR,
-		    SPF_E_SYNTAX, "Bad SPF record for '%s'", dom);
+		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR, SPF_E_SYNTAX,
+		    "Bad SPF record for '%s'", dom);
 	}
-	err = SPF_record_compile(srv, resp, recp, txt);
+	err = SPF_record_compile(srv, resp, recp, rec);
 	if (err != SPF_E_SUCCESS) {
 		if (*recp) {
 			SPF_record_free(*recp);
@@ -284,7 +415,7 @@ void
 mf_spfdns_init(SPF_dns_server_t *layer, struct mf_dns *dns)
 {
 	memset(layer, 0, sizeof *layer);
-	layer->destroy = NULL;		/* ours: SPF_server_free leaves it */
+	layer->destroy = NULL; /* ours: SPF_server_free leaves it */
 	layer->lookup = mf_spfdns_lookup;
 	layer->get_spf = mf_spfdns_get_spf;
 	layer->get_exp = NULL;

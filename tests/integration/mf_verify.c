@@ -4,7 +4,7 @@
  * SYNOPSIS
  *	mf_verify [--nameserver IP[@PORT]]... [--timeout MS]
  *	    [--min-key-bits N] [--max-signatures N] [--keyfile FILE]
- *	    [--client-ip IP] [--helo NAME] [--mail-from ADDR] [--no-helo]
+ *	    [--client-ip IP] [--helo NAME] [--mail-from ADDR] [--check-helo]
  *	    MESSAGE
  * DESCRIPTION
  *	The test driver of the conformance suites: it reads an RFC 5322
@@ -17,7 +17,7 @@
  *	"spf=" and can run either program.
  *
  *	--keyfile makes libopendkim read keys from a file (DKIM_QUERY_FILE)
- *	instead of DNS. --no-helo skips the HELO identity check.
+ *	instead of DNS. --check-helo checks the HELO identity as well.
  * DIAGNOSTICS
  *	Exit 0 with a verdict printed, 1 on an internal error, 2 on usage.
  */
@@ -123,8 +123,8 @@ mv_feed(struct mf_dkim_msg *m, const char *buf, size_t len)
 	char *body;
 	size_t o = 0;
 
-	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end &&
-	    p[1] == '\n')) {
+	while (p < end && *p != '\n' &&
+	    !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
 		start = p;
 		e = mv_eol(p, end);
 		while (e < end && e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
@@ -164,7 +164,8 @@ mv_dkim(struct mf_dns *dns, const struct mv_opts *o, const char *buf,
 	int r;
 
 	if ((lib = mf_dkim_lib_new(dns, o->min_bits, o->max_sigs, &why)) ==
-	    NULL || (o->keyfile && mf_dkim_lib_set_keyfile(lib, o->keyfile))) {
+		NULL ||
+	    (o->keyfile && mf_dkim_lib_set_keyfile(lib, o->keyfile))) {
 		fprintf(stderr, "mf_verify: dkim: %s\n", lib ? "keyfile" : why);
 		return -1;
 	}
@@ -181,8 +182,9 @@ mv_dkim(struct mf_dns *dns, const struct mv_opts *o, const char *buf,
 	for (i = 0; i < v.nsigs; i++) {
 		const struct mf_dkim_sig *s = &v.sig[i];
 		printf(";\n\tdkim=%s (%u-bit key; %s) header.d=%s header.s=%s "
-		    "header.a=%s header.b=%s", mf_dkim_result_name(s->result),
-		    s->bits, s->reason, s->d, s->s, s->a, s->b);
+		       "header.a=%s header.b=%s",
+		    mf_dkim_result_name(s->result), s->bits, s->reason, s->d,
+		    s->s, s->a, s->b);
 		if (s->i[0])
 			printf(" header.i=%s", s->i);
 	}
@@ -225,8 +227,8 @@ mv_args(int argc, char **argv, struct mv_opts *o)
 			o->file = a;
 			continue;
 		}
-		if (strcmp(a, "--no-helo") == 0) {
-			o->check_helo = 0;
+		if (strcmp(a, "--check-helo") == 0) {
+			o->check_helo = 1;
 			continue;
 		}
 		if (v == NULL)
@@ -257,8 +259,10 @@ mv_args(int argc, char **argv, struct mv_opts *o)
 int
 main(int argc, char **argv)
 {
-	struct mv_opts o = { .timeout_ms = 5000, .min_bits = 1024,
-		.max_sigs = 5, .check_helo = 1 };
+	struct mv_opts o = { .timeout_ms = 5000,
+		.min_bits = 1024,
+		.max_sigs = 5,
+		.check_helo = 0 };
 	struct mf_dns *dns;
 	const char *why;
 	char *buf;
@@ -266,10 +270,11 @@ main(int argc, char **argv)
 	int r = 0;
 
 	if (mv_args(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: mf_verify [--nameserver IP[@PORT]] "
+		fprintf(stderr,
+		    "usage: mf_verify [--nameserver IP[@PORT]] "
 		    "[--timeout MS] [--min-key-bits N] [--max-signatures N] "
 		    "[--keyfile F] [--client-ip IP] [--helo H] "
-		    "[--mail-from A] [--no-helo] MESSAGE\n");
+		    "[--mail-from A] [--check-helo] MESSAGE\n");
 		return 2;
 	}
 	if ((buf = mv_read(o.file, &len)) == NULL) {
