@@ -44,47 +44,8 @@ $PY -c 'import yaml' 2>/dev/null || skip_all "python3 PyYAML missing (apt-get in
 [ -x "$top_builddir/tests/integration/mf_verify" ] || skip_all "mf_verify not built"
 
 T=$(mktemp -d)
-dnspid=
-cleanup() {
-	[ -n "$dnspid" ] && kill "$dnspid" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-# free_port - first UDP+TCP port free on 127.0.0.1 from $1
-free_port() {
-	$PY - "$1" <<'EOF'
-import socket, sys
-p = int(sys.argv[1])
-while True:
-    try:
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p))
-        u.close(); t.close(); print(p); break
-    except OSError:
-        p += 1
-EOF
-}
-
-# start_dns - serve zone file $1 on $port; wait until it listens
-start_dns() {
-	rm -f "$T/dnsd.pid"
-	$PY "$here/dnsd.py" --port "$port" --zone "$1" --pidfile "$T/dnsd.pid" \
-	    2>>"$T/dnsd.log" &
-	dnspid=$!
-	for _ in $(seq 1 100); do
-		[ -s "$T/dnsd.pid" ] && return 0
-		sleep 0.05
-	done
-	echo "Bail out! dnsd did not start: $(cat "$T/dnsd.log")"
-	exit 1
-}
-
-stop_dns() {
-	kill "$dnspid" 2>/dev/null
-	wait "$dnspid" 2>/dev/null
-	dnspid=
-}
+. "$here/dns_common.sh"
+trap 'stop_dns; rm -rf "$T"' EXIT
 
 $PY "$here/spf_suite.py" "$suite" "$T" || { echo "Bail out! spf_suite.py failed"; exit 1; }
 port=$(free_port 22053)
@@ -104,7 +65,7 @@ while IFS=$'\x1f' read -r sc id ip helo from want; do
 	if [ "$sc" != "$scen" ]; then
 		[ -n "$scen" ] && stop_dns
 		scen=$sc
-		start_dns "$T/zone-$sc.json"
+		start_dnsd "$port" "$T/zone-$sc.json"
 	fi
 	n=$((n + 1))
 	out=$(verify "$T/msg.eml" --client-ip "$ip" --helo "$helo" \
