@@ -133,6 +133,11 @@ mf_dkimsig_verdict(DKIM_SIGINFO *sig, unsigned min_key_bits,
 	unsigned int flags = dkim_sig_getflags(sig);
 	int result, bh = dkim_sig_getbh(sig);
 
+	/* libopendkim may call a good signature over a changed body BADSIG */
+	if ((flags & DKIM_SIGFLAG_PROCESSED) && bh == DKIM_SIGBH_MISMATCH) {
+		*reason = "body hash mismatch";
+		return MF_DKIM_FAIL;
+	}
 	if ((*reason = mf_dkimsig_error(dkim_sig_geterror(sig), &result)))
 		return result;
 	if (!(flags & DKIM_SIGFLAG_PROCESSED)) {
