@@ -59,6 +59,7 @@
 struct mf_spf_ctx {
 	SPF_server_t *srv;
 	SPF_dns_server_t layer;
+	char rec_dom[MF_DOMAIN_MAX + 1];
 };
 
 /* mf_spf_log_error - SPF_error(): a libspf2 bug; log and abort */
@@ -105,6 +106,8 @@ mf_spf_new(struct mf_dns *dns, const char *rec_dom, const char **why)
 		return NULL;
 	}
 	mf_spfdns_init(&ctx->layer, dns);
+	(void)cm_strlcpy(ctx->rec_dom, rec_dom ? rec_dom : "",
+	    sizeof ctx->rec_dom);
 	if ((ctx->srv = SPF_server_new_dns(&ctx->layer, 0)) == NULL) {
 		*why = "SPF_server_new_dns failed";
 		free(ctx);
@@ -208,18 +211,16 @@ mf_spf_set_ip(SPF_request_t *req, const char *ip, struct mf_spfdns_state *st)
 
 /*
  * mf_spf_eval - one check_host(): 'from' empty means the HELO identity.
- * Returns the result, -1 on internal error; *reason and, if rs is not
- * NULL, the Received-SPF value are filled.
+ * Returns the result, -1 on internal error; *reason is filled.
  */
 static int
 mf_spf_eval(struct mf_spf_ctx *ctx, const char *ip, const char *helo,
-    const char *from, const char **reason, char *rs, size_t rssize)
+    const char *from, const char **reason)
 {
 	struct mf_spfdns_state st;
 	SPF_request_t *req;
 	SPF_response_t *resp = NULL;
 	SPF_errcode_t err;
-	const char *v;
 	int result = -1;
 
 	*reason = "internal error";
@@ -238,13 +239,88 @@ mf_spf_eval(struct mf_spf_ctx *ctx, const char *ip, const char *helo,
 	if (resp == NULL)
 		goto out;
 	result = mf_spf_map(resp, err, &st, reason);
-	if (rs != NULL && (v = SPF_response_get_received_spf_value(resp)))
-		snprintf(rs, rssize, "%s", v);
 out:
 	if (resp)
 		SPF_response_free(resp);
 	SPF_request_free(req);
 	return result;
+}
+
+/* mf_spf_clean - copy s for a header: printable ASCII, no quotes */
+static void
+mf_spf_clean(char *dst, size_t size, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 1 < size; s++) {
+		if (*s > ' ' && *s < 0x7f && *s != '"' && *s != '\\' &&
+		    *s != '(' && *s != ')' && *s != ';')
+			dst[o++] = *s;
+	}
+	dst[o] = '\0';
+}
+
+/*
+ * mf_spf_received - the Received-SPF value (RFC 7208 9.1) of the
+ * verdict, built here rather than by libspf2 so that it shows the
+ * result after our own mapping (void lookups, limits, errors).
+ */
+static void
+mf_spf_received(const struct mf_spf_ctx *ctx, const char *ip,
+    struct mf_spf_verdict *v)
+{
+	char dom[MF_DOMAIN_MAX + 1], from[CM_ADDR_MAX + 1];
+	char helo[MF_DOMAIN_MAX + 1], addr[64], why[MF_DOMAIN_MAX + 128];
+	const char *rd = ctx->rec_dom[0] ? ctx->rec_dom : "localhost";
+	int n;
+
+	mf_spf_clean(dom, sizeof dom, v->domain);
+	mf_spf_clean(from, sizeof from, v->mail_from);
+	mf_spf_clean(helo, sizeof helo, v->helo);
+	mf_spf_clean(addr, sizeof addr, ip);
+	switch (v->result) {
+	case MF_SPF_PASS:
+		n = snprintf(why, sizeof why,
+		    "domain of %s designates %s as "
+		    "permitted sender",
+		    dom, addr);
+		break;
+	case MF_SPF_FAIL:
+	case MF_SPF_SOFTFAIL:
+		n = snprintf(why, sizeof why,
+		    "%sdomain of %s does not "
+		    "designate %s as permitted sender",
+		    v->result == MF_SPF_SOFTFAIL ? "transitioning " : "", dom,
+		    addr);
+		break;
+	case MF_SPF_NEUTRAL:
+		n = snprintf(why, sizeof why,
+		    "%s is neither permitted nor "
+		    "denied by domain of %s",
+		    addr, dom);
+		break;
+	case MF_SPF_NONE:
+		n = snprintf(why, sizeof why,
+		    "domain of %s does not provide "
+		    "an SPF record",
+		    dom);
+		break;
+	default:
+		n = snprintf(why, sizeof why,
+		    "error in processing during "
+		    "lookup of %s: %s",
+		    dom, v->reason);
+		break;
+	}
+	if (n < 0 || (size_t)n >= sizeof why)
+		why[0] = '\0';
+	n = snprintf(v->received_spf, sizeof v->received_spf,
+	    "%s (%s: %s) client-ip=%s; envelope-from=\"%s\"; helo=%s; "
+	    "receiver=%s; identity=%s;",
+	    mf_spf_result_name(v->result), rd, why, addr, from,
+	    helo[0] ? helo : "unknown", rd, v->identity);
+	if (n < 0 || (size_t)n >= sizeof v->received_spf)
+		v->received_spf[0] = '\0';
 }
 
 /* mf_spf_is_domain - a HELO that can be checked: has a dot, no literal */
@@ -275,7 +351,6 @@ mf_spf_check(struct mf_spf_ctx *ctx, const char *client_ip, const char *helo,
     struct mf_spf_verdict *out)
 {
 	const char *why, *reason;
-	char *rs = want_received_spf ? out->received_spf : NULL;
 	size_t flen;
 	int r;
 
@@ -304,7 +379,7 @@ mf_spf_check(struct mf_spf_ctx *ctx, const char *client_ip, const char *helo,
 		out->result = MF_SPF_NONE;
 		reason = "no identity";
 	} else if ((r = mf_spf_eval(ctx, client_ip, helo, out->mail_from,
-			&reason, rs, sizeof out->received_spf)) < 0) {
+			&reason)) < 0) {
 		snprintf(out->reason, sizeof out->reason, "%s", reason);
 		return -1;
 	} else {
@@ -315,10 +390,12 @@ mf_spf_check(struct mf_spf_ctx *ctx, const char *client_ip, const char *helo,
 	if (check_helo && mf_spf_is_domain(helo)) {
 		if (out->mail_from[0] == '\0')
 			out->helo_result = out->result;
-		else if ((r = mf_spf_eval(ctx, client_ip, helo, "", &reason,
-			      NULL, 0)) >= 0)
+		else if ((r = mf_spf_eval(ctx, client_ip, helo, "", &reason)) >=
+		    0)
 			out->helo_result = r;
 		out->helo_checked = 1;
 	}
+	if (want_received_spf)
+		mf_spf_received(ctx, client_ip, out);
 	return 0;
 }

@@ -15,8 +15,10 @@
 #	Then the hostile cases: a header field with NUL bytes; a name
 #	server that never answers (dnsd.py TIMEOUT zone) and one that
 #	answers SERVFAIL: DKIM and SPF must both come back temperror (a
-#	guard of 60 s catches a hang; no timing is asserted); and a dead
-#	port. Prints TAP.
+#	guard of 60 s catches a hang; no timing is asserted), also from 4
+#	threads at once; and a dead port. Before those, 8 threads verify
+#	the same message 50 times each through one shared resolver and
+#	must all get the first answer. Prints TAP.
 #
 #	To run the milter's offline mode instead of mf_verify, swap the
 #	verify() line for the commented one.
@@ -63,7 +65,7 @@ $PY "$here/dkim_suite.py" "$T/fx/keys.txt" 1 >"$T/dnsmasq.conf"
 start_dnsmasq "$port" "$T/dnsmasq.conf"
 
 nfix=$(wc -l <"$T/fx/expect.txt")
-echo "1..$((nfix + 7))"
+echo "1..$((nfix + 10))"
 n=0
 
 # results - the dkim= words of an A-R output on stdin, comma-separated
@@ -87,6 +89,12 @@ while IFS=$'\t' read -r name want needle; do
 	out=$(verify "$T/fx/$name.eml" 2>&1)
 	check "$name" "$(printf '%s\n' "$out" | results)" "$want" "$out" "$needle"
 done <"$T/fx/expect.txt"
+
+# Many threads sharing the resolver and the libraries, same answers.
+out=$(verify "$T/fx/two.eml" --client-ip 192.0.2.1 --helo mx.fixtures.example \
+    --mail-from a@fixtures.example --threads 8 --repeat 50 2>&1)
+check "8 threads x 50, shared resolver" \
+    "$(printf '%s\n' "$out" | sed -n 's/^threads: .*mismatches: //p')" 0 "$out" -
 
 # A header field with NUL bytes: no crash, a verdict.
 {
@@ -117,6 +125,12 @@ EOF
 	    temperror "$out" "key lookup failed"
 	got=$(printf '%s\n' "$out" | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
 	check "spf, server $mode" "$got" temperror "$out" -
+	# the same from 4 threads at once: queries given up while others wait
+	out=$(verify "$T/fx/relaxed.eml" --client-ip 192.0.2.1 \
+	    --helo mx.fixtures.example --mail-from a@fixtures.example \
+	    --threads 4 --repeat 2 2>&1)
+	check "4 threads, server $mode" \
+	    "$(printf '%s\n' "$out" | sed -n 's/^threads: .*mismatches: //p')" 0 "$out" -
 	stop_dns
 done
 

@@ -23,6 +23,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "mf_checks.h"
 
 #define MV_NS_MAX 4
+#define MV_THREADS_MAX 64
 
 struct mv_opts {
 	const char *ns[MV_NS_MAX];
@@ -37,7 +39,20 @@ struct mv_opts {
 	long long timeout_ms;
 	unsigned min_bits, max_sigs;
 	const char *keyfile, *ip, *helo, *from, *file;
-	int check_helo;
+	int check_helo, received_spf;
+	int threads, repeat;
+};
+
+/* What every verification shares; --threads runs many at once. */
+struct mv_run {
+	const struct mv_opts *o;
+	struct mf_dkim_lib *lib;
+	struct mf_spf_ctx *spf;
+	char *buf;
+	size_t len;
+	char *first; /* the first answer; the others must match */
+	pthread_mutex_t lock;
+	int mismatches;
 };
 
 /* mv_read - whole file into memory */
@@ -151,68 +166,113 @@ mv_feed(struct mf_dkim_msg *m, const char *buf, size_t len)
 	return 0;
 }
 
-/* mv_dkim - verify and print one dkim= entry per signature */
+/* mv_dkim - verify and print one dkim= entry per signature to fp */
 static int
-mv_dkim(struct mf_dns *dns, const struct mv_opts *o, const char *buf,
-    size_t len)
+mv_dkim(struct mf_dkim_lib *lib, const char *buf, size_t len, FILE *fp)
 {
-	struct mf_dkim_lib *lib;
 	struct mf_dkim_msg *m;
 	struct mf_dkim_verdict v;
 	const char *why;
 	size_t i;
 	int r;
 
-	if ((lib = mf_dkim_lib_new(dns, o->min_bits, o->max_sigs, &why)) ==
-		NULL ||
-	    (o->keyfile && mf_dkim_lib_set_keyfile(lib, o->keyfile))) {
-		fprintf(stderr, "mf_verify: dkim: %s\n", lib ? "keyfile" : why);
-		return -1;
-	}
 	if ((m = mf_dkim_msg_new(lib, &why)) == NULL) {
 		fprintf(stderr, "mf_verify: dkim: %s\n", why);
-		mf_dkim_lib_free(lib);
 		return -1;
 	}
 	r = mv_feed(m, buf, len);
 	if (mf_dkim_eom(m, &v) != 0)
 		r = -1;
 	if (v.nsigs == 0)
-		printf(";\n\tdkim=%s", mf_dkim_result_name(v.result));
+		fprintf(fp, ";\n\tdkim=%s", mf_dkim_result_name(v.result));
 	for (i = 0; i < v.nsigs; i++) {
 		const struct mf_dkim_sig *s = &v.sig[i];
-		printf(";\n\tdkim=%s (%u-bit key; %s) header.d=%s header.s=%s "
-		       "header.a=%s header.b=%s",
+		fprintf(fp,
+		    ";\n\tdkim=%s (%u-bit key; %s) header.d=%s "
+		    "header.s=%s header.a=%s header.b=%s",
 		    mf_dkim_result_name(s->result), s->bits, s->reason, s->d,
 		    s->s, s->a, s->b);
 		if (s->i[0])
-			printf(" header.i=%s", s->i);
+			fprintf(fp, " header.i=%s", s->i);
 	}
 	mf_dkim_msg_free(m);
-	mf_dkim_lib_free(lib);
 	return r;
 }
 
-/* mv_spf - check and print spf= */
+/* mv_spf - check and print spf= to fp */
 static int
-mv_spf(struct mf_dns *dns, const struct mv_opts *o)
+mv_spf(struct mf_spf_ctx *ctx, const struct mv_opts *o, FILE *fp)
 {
-	struct mf_spf_ctx *ctx;
 	struct mf_spf_verdict v;
-	const char *why;
 	int r;
 
-	if ((ctx = mf_spf_new(dns, "mf_verify.invalid", &why)) == NULL) {
-		fprintf(stderr, "mf_verify: spf: %s\n", why);
-		return -1;
-	}
-	r = mf_spf_check(ctx, o->ip, o->helo, o->from, o->check_helo, 0, &v);
-	printf(";\n\tspf=%s (%s) smtp.mailfrom=%s smtp.helo=%s",
+	r = mf_spf_check(ctx, o->ip, o->helo, o->from, o->check_helo, 1, &v);
+	fprintf(fp, ";\n\tspf=%s (%s) smtp.mailfrom=%s smtp.helo=%s",
 	    mf_spf_result_name(v.result), v.reason, v.mail_from, v.helo);
 	if (v.helo_checked)
-		printf(" (helo=%s)", mf_spf_result_name(v.helo_result));
-	mf_spf_free(ctx);
+		fprintf(fp, " (helo=%s)", mf_spf_result_name(v.helo_result));
+	if (o->received_spf)
+		fprintf(fp, "\nReceived-SPF: %s", v.received_spf);
 	return r;
+}
+
+/* mv_once - one verification: the A-R text into a malloc'ed string */
+static char *
+mv_once(struct mv_run *run, int *failed)
+{
+	char *text = NULL;
+	size_t tlen = 0;
+	FILE *fp;
+
+	if ((fp = open_memstream(&text, &tlen)) == NULL)
+		return NULL;
+	fprintf(fp, "Authentication-Results: mf_verify");
+	if (mv_dkim(run->lib, run->buf, run->len, fp) != 0)
+		*failed = 1;
+	if (run->o->ip && mv_spf(run->spf, run->o, fp) != 0)
+		*failed = 1;
+	fprintf(fp, "\n");
+	fclose(fp);
+	return text;
+}
+
+/* mv_thread - --threads: repeat and compare with the first answer */
+static void *
+mv_thread(void *arg)
+{
+	struct mv_run *run = arg;
+	char *text;
+	int i, failed = 0;
+
+	for (i = 0; i < run->o->repeat; i++) {
+		text = mv_once(run, &failed);
+		if (text == NULL || strcmp(text, run->first) != 0) {
+			pthread_mutex_lock(&run->lock);
+			run->mismatches++;
+			pthread_mutex_unlock(&run->lock);
+		}
+		free(text);
+	}
+	return NULL;
+}
+
+/* mv_threads - N threads sharing the resolver and the libraries */
+static int
+mv_threads(struct mv_run *run)
+{
+	pthread_t tid[MV_THREADS_MAX];
+	int i, n = run->o->threads;
+
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&tid[i], NULL, mv_thread, run) != 0)
+			break;
+	}
+	n = i;
+	for (i = 0; i < n; i++)
+		pthread_join(tid[i], NULL);
+	printf("threads: %d x %d, mismatches: %d\n", n, run->o->repeat,
+	    run->mismatches);
+	return run->mismatches == 0 && n == run->o->threads ? 0 : 1;
 }
 
 /* mv_args - parse the command line; -1 on usage error */
@@ -229,6 +289,10 @@ mv_args(int argc, char **argv, struct mv_opts *o)
 		}
 		if (strcmp(a, "--check-helo") == 0) {
 			o->check_helo = 1;
+			continue;
+		}
+		if (strcmp(a, "--received-spf") == 0) {
+			o->received_spf = 1;
 			continue;
 		}
 		if (v == NULL)
@@ -250,6 +314,11 @@ mv_args(int argc, char **argv, struct mv_opts *o)
 			o->helo = v;
 		else if (strcmp(a, "--mail-from") == 0)
 			o->from = v;
+		else if (strcmp(a, "--threads") == 0)
+			o->threads = atoi(v) > MV_THREADS_MAX ? MV_THREADS_MAX
+							      : atoi(v);
+		else if (strcmp(a, "--repeat") == 0)
+			o->repeat = atoi(v);
 		else
 			return -1;
 	}
@@ -262,37 +331,46 @@ main(int argc, char **argv)
 	struct mv_opts o = { .timeout_ms = 5000,
 		.min_bits = 1024,
 		.max_sigs = 5,
-		.check_helo = 0 };
-	struct mf_dns *dns;
-	const char *why;
-	char *buf;
-	size_t len;
-	int r = 0;
+		.threads = 0,
+		.repeat = 1 };
+	struct mv_run run = { .o = &o };
+	struct mf_dns *dns = NULL;
+	const char *why = NULL;
+	int r = 1, failed = 0;
 
 	if (mv_args(argc, argv, &o) != 0) {
 		fprintf(stderr,
 		    "usage: mf_verify [--nameserver IP[@PORT]] "
 		    "[--timeout MS] [--min-key-bits N] [--max-signatures N] "
 		    "[--keyfile F] [--client-ip IP] [--helo H] "
-		    "[--mail-from A] [--check-helo] MESSAGE\n");
+		    "[--mail-from A] [--check-helo] [--received-spf] "
+		    "[--threads N --repeat M] MESSAGE\n");
 		return 2;
 	}
-	if ((buf = mv_read(o.file, &len)) == NULL) {
+	if ((run.buf = mv_read(o.file, &run.len)) == NULL) {
 		perror(o.file);
 		return 1;
 	}
-	if ((dns = mf_dns_new(o.ns, o.nns, o.timeout_ms, &why)) == NULL) {
-		fprintf(stderr, "mf_verify: dns: %s\n", why);
-		free(buf);
-		return 1;
+	pthread_mutex_init(&run.lock, NULL);
+	if ((dns = mf_dns_new(o.ns, o.nns, o.timeout_ms, &why)) == NULL ||
+	    (run.lib = mf_dkim_lib_new(dns, o.min_bits, o.max_sigs, &why)) ==
+		NULL ||
+	    (o.keyfile && mf_dkim_lib_set_keyfile(run.lib, o.keyfile) != 0) ||
+	    (run.spf = mf_spf_new(dns, "mf_verify.invalid", &why)) == NULL) {
+		fprintf(stderr, "mf_verify: %s\n", why ? why : "keyfile");
+		goto out;
 	}
-	printf("Authentication-Results: mf_verify");
-	if (mv_dkim(dns, &o, buf, len) != 0)
-		r = 1;
-	if (o.ip && mv_spf(dns, &o) != 0)
-		r = 1;
-	printf("\n");
+	if ((run.first = mv_once(&run, &failed)) == NULL)
+		goto out;
+	fputs(run.first, stdout);
+	r = failed;
+	if (o.threads > 0)
+		r |= mv_threads(&run);
+out:
+	free(run.first);
+	mf_spf_free(run.spf);
+	mf_dkim_lib_free(run.lib);
 	mf_dns_free(dns);
-	free(buf);
+	free(run.buf);
 	return r;
 }
