@@ -11,7 +11,8 @@
 #	spf= result with the suite's. Prints TAP: one test per suite test.
 #	A test listed in conformance_spf.known is a known difference (TAP
 #	TODO, reason from the file; doc/conformance.md explains each). The
-#	last line is "# spf rfc7208: N/203 match".
+#	last line is "# spf rfc7208-tests: N/203 match". SPF_SUITE=FILE
+#	runs another suite of the same format (rfc4408-tests.yml: 191).
 #
 #	To run the milter's offline mode instead of mf_verify, swap the
 #	verify() line below for the commented one: both take the same
@@ -23,7 +24,7 @@ set -u
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 here=$top_srcdir/tests/integration
-suite=$top_srcdir/../shared/corpora/spf/rfc7208-tests.yml
+suite=${SPF_SUITE:-$top_srcdir/../shared/corpora/spf/rfc7208-tests.yml}
 known=$here/conformance_spf.known
 PY=/usr/bin/python3
 [ -x $PY ] || PY=python3
@@ -35,7 +36,7 @@ verify() { "$top_builddir/tests/integration/mf_verify" --nameserver "127.0.0.1@$
 
 skip_all() {
 	echo "1..1"
-	echo "ok 1 - rfc7208 suite # SKIP $1"
+	echo "ok 1 - SPF suite # SKIP $1"
 	exit 0
 }
 
@@ -87,4 +88,4 @@ while IFS=$'\x1f' read -r sc id ip helo from want; do
 	esac
 done <"$T/tests.txt"
 stop_dns
-echo "# spf rfc7208: $match/$ntests match"
+echo "# spf $(basename "$suite" .yml): $match/$ntests match"
