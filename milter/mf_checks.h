@@ -9,21 +9,43 @@
  *
  *	mf_dns: one libunbound context (thread-safe, with its cache) for
  *	SPF and DKIM. nameservers is a list of "IP" or "IP@PORT" (empty:
- *	the system's /etc/resolv.conf); timeout_ms bounds every lookup. A
- *	timeout or SERVFAIL is a temporary error, never "no record".
+ *	the system's /etc/resolv.conf); with name servers, they are asked
+ *	for everything (libunbound's local answers for private reverse
+ *	zones, 2001:db8::/32, test., invalid. are turned off). timeout_ms
+ *	bounds every lookup (default 5000). A timeout or SERVFAIL is a
+ *	temporary error, never "no record". mf_dns_new() starts nothing:
+ *	its dispatcher thread starts at the first lookup, so a daemon may
+ *	fork after it. mf_dns_lookup() is there for other callers too.
  *
  *	mf_spf: libspf2 on top of mf_dns (a custom SPF_dns_server_t layer
- *	that also enforces RFC 7208's limit of 2 void lookups). One
- *	mf_spf_ctx serves every thread. mf_spf_check() evaluates the
- *	MAIL FROM identity (the HELO identity for the null sender) and,
- *	when helo is given and check_helo is set, the HELO identity too.
+ *	that also enforces RFC 7208's lookup limits and the record rules
+ *	libspf2 lacks: doc/conformance.md). One mf_spf_ctx serves every
+ *	thread. mf_spf_check() evaluates the MAIL FROM identity (the HELO
+ *	identity for the null sender, identity "helo") and, when check_helo
+ *	is set and the HELO is a domain name, the HELO identity too
+ *	(helo_result, helo_checked). mail_from may come with or without
+ *	angle brackets. With want_received_spf, received_spf holds the
+ *	Received-SPF header value (RFC 7208 9.1; receiver= is the rec_dom
+ *	given to mf_spf_new(), "localhost" if none).
  *
  *	mf_dkim: libopendkim on top of mf_dns. One mf_dkim_lib for the
  *	process, one mf_dkim_msg per message; headers one field at a time
- *	(name and value as received, folding kept), then the body in
- *	chunks, then mf_dkim_eom(). Every signature up to max_signatures is
- *	reported; rsa-sha1 and RSA keys under min_key_bits are "policy"
- *	(RFC 8301); body hash and header signature must both verify.
+ *	(name and value as received: the value starts after the colon,
+ *	leading space and folding CRLFs kept, no final CRLF), then
+ *	mf_dkim_eoh() (key lookups happen here), then the body in chunks
+ *	with CRLF line ends, then mf_dkim_eom(). After eoh,
+ *	mf_dkim_need_body() says whether the body can still change the
+ *	verdict (not for unsigned mail: the milter may skip it). Every
+ *	signature up to max_signatures (at most MF_DKIM_SIGS_MAX) is
+ *	reported, with d, s, a, i, the first 8 characters of b= and the key
+ *	size (256 for Ed25519). pass needs header signature and body hash;
+ *	a signature that verifies with rsa-sha1 or an RSA key under
+ *	min_key_bits is "policy" (RFC 8301); a failed key lookup is
+ *	temperror; no key, a bad key, a malformed or expired signature are
+ *	permerror; a signature that does not verify is fail. result is the
+ *	best of them (pass, policy, temperror, fail, permerror, neutral,
+ *	none); none when unsigned. A NULL mf_dns makes libopendkim use its
+ *	own resolver (tests use mf_dkim_lib_set_keyfile() instead).
  * DIAGNOSTICS
  *	Constructors return NULL with *why. The check functions return 0
  *	when a verdict was reached (whatever it is) and -1 on an internal
