@@ -209,12 +209,14 @@ mf_dkim_finish(struct mf_dkim_msg *m, int result, const char *why)
 int
 mf_dkim_header(struct mf_dkim_msg *m, const char *name, const char *value)
 {
-	size_t nl = strlen(name), vl = strlen(value);
+	size_t nl, vl;
 	char *buf;
 	DKIM_STAT st;
 
-	if (m->state != MF_DKIM_S_HEADERS)
+	if (m->state != MF_DKIM_S_HEADERS || name == NULL || value == NULL)
 		return 0;
+	nl = strlen(name);
+	vl = strlen(value);
 	m->header_bytes += nl + vl + 3;
 	if (m->header_bytes > MF_DKIM_HEADER_MAX) {
 		mf_dkim_finish(m, MF_DKIM_PERMERROR, "headers too large");

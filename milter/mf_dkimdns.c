@@ -52,7 +52,7 @@ mf_dkimdns_packet(const char *name, int type, int rcode, unsigned char *buf,
 	size_t o = 12, l;
 	const char *p = name, *dot;
 
-	if (size < 12 + 2 + 4)
+	if (size < 12 + 1 + 4)
 		return -1;
 	memset(buf, 0, 12);
 	buf[2] = 0x81; /* QR, RD */
@@ -61,8 +61,10 @@ mf_dkimdns_packet(const char *name, int type, int rcode, unsigned char *buf,
 	while (*p != '\0') {
 		dot = strchr(p, '.');
 		l = dot ? (size_t)(dot - p) : strlen(p);
-		if (l == 0 || l > 63 || o + 1 + l + 5 > size)
-			return -1;
+		if (l == 0 || l > 63 || o + 1 + l + 5 > size) {
+			o = 12; /* a name that cannot be: the root */
+			break;
+		}
 		buf[o++] = (unsigned char)l;
 		memcpy(buf + o, p, l);
 		o += l;

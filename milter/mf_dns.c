@@ -30,7 +30,8 @@
  *	Results are tri-state and then some: MF_DNS_OK (records in out),
  *	MF_DNS_NXDOMAIN, MF_DNS_NODATA, or MF_DNS_TEMPFAIL for a timeout,
  *	SERVFAIL, REFUSED or any resolver trouble. A temporary failure is
- *	never reported as "no record".
+ *	never reported as "no record". A name that cannot exist (over 253
+ *	bytes, an empty or 64-byte label) is NXDOMAIN without a query.
  * DIAGNOSTICS
  *	mf_dns_new() returns NULL with *why. mf_dns_lookup() returns the
  *	status it also stores in out->status; out->why names the cause of
@@ -340,6 +341,33 @@ mf_dns_wait(struct mf_dns *dns, struct mf_dns_query *q, int id)
 }
 
 /*
+ * mf_dns_name_ok - can 'name' exist at all? (253 bytes, labels of 1 to
+ * 63; a final dot allowed). libunbound refuses the others with an
+ * error, which must not read as a temporary failure: a DKIM d= or an
+ * SPF macro made of garbage is "no such name".
+ */
+static int
+mf_dns_name_ok(const char *name)
+{
+	size_t len = strlen(name), i, lab = 0;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (i == len || name[i] == '.') {
+			if (lab == 0 || lab > 63)
+				return 0;
+			lab = 0;
+		} else {
+			lab++;
+		}
+	}
+	return 1;
+}
+
+/*
  * mf_dns_lookup - one lookup of 'name' (text form), 'rrtype' (1 A,
  * 12 PTR, 15 MX, 16 TXT, 28 AAAA, ...) class IN, bounded by the
  * resolver's timeout. The caller releases out with mf_dns_reply_free()
@@ -354,6 +382,10 @@ mf_dns_lookup(struct mf_dns *dns, const char *name, int rrtype,
 	int id, err;
 
 	memset(out, 0, sizeof *out);
+	if (!mf_dns_name_ok(name)) {
+		out->rcode = 3;
+		return out->status = MF_DNS_NXDOMAIN;
+	}
 	out->status = MF_DNS_TEMPFAIL;
 	out->why = "resolver error";
 	if (mf_dns_start(dns) != 0)

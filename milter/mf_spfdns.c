@@ -212,32 +212,10 @@ mf_spfdns_cidr0(SPF_dns_rr_t *rr, ns_type type)
 	rr->num_rr = 1;
 }
 
-/* mf_spfdns_name_ok - a name that can be asked at all (RFC 1035 limits) */
-static int
-mf_spfdns_name_ok(const char *name, size_t len)
-{
-	size_t i, lab = 0;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253)
-		return 0;
-	for (i = 0; i <= len; i++) {
-		if (i == len || name[i] == '.') {
-			if (lab == 0 || lab > 63)
-				return 0;
-			lab = 0;
-		} else {
-			lab++;
-		}
-	}
-	return 1;
-}
-
 /*
  * mf_spfdns_lookup - libspf2's lookup(): ask mf_dns, build the rr set.
  * should_cache is ignored: libunbound caches. A name that cannot exist
- * (too long, empty label) is NXDOMAIN without asking.
+ * (too long, empty label) is NXDOMAIN (mf_dns_lookup).
  */
 static SPF_dns_rr_t *
 mf_spfdns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
@@ -257,12 +235,12 @@ mf_spfdns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	}
 	memcpy(name, domain, len < sizeof name ? len : 0);
 	name[len < sizeof name ? len : 0] = '\0';
-	if (mf_spfdns_count_term(type, &ptr_follow))
+	if (mf_spfdns_count_term(type, &ptr_follow)) {
+		memset(&r, 0, sizeof r);
 		r.status = MF_DNS_TEMPFAIL;
-	else if (!mf_spfdns_name_ok(name, strlen(name)))
-		memset(&r, 0, sizeof r), r.status = MF_DNS_NXDOMAIN;
-	else
+	} else {
 		mf_dns_lookup(layer->hook, name, (int)type, &r);
+	}
 	if (r.status == MF_DNS_OK && type == ns_t_mx && r.n > MF_SPF_MX_MAX &&
 	    mf_spfdns_cur) {
 		mf_spfdns_cur->limit_exceeded = 1;

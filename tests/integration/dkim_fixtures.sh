@@ -65,7 +65,7 @@ $PY "$here/dkim_suite.py" "$T/fx/keys.txt" 1 >"$T/dnsmasq.conf"
 start_dnsmasq "$port" "$T/dnsmasq.conf"
 
 nfix=$(wc -l <"$T/fx/expect.txt")
-echo "1..$((nfix + 10))"
+echo "1..$((nfix + 11))"
 n=0
 
 # results - the dkim= words of an A-R output on stdin, comma-separated
@@ -141,3 +141,7 @@ out=$(verify "$T/fx/relaxed.eml" --client-ip 192.0.2.1 \
 check "dkim, dead port" "$(printf '%s\n' "$out" | results)" temperror "$out" -
 got=$(printf '%s\n' "$out" | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
 check "spf, dead port" "$got" temperror "$out" -
+# a d= that cannot be a name is no key, whatever the DNS: not temperror
+out=$(verify "$T/fx/badname.eml" 2>&1)
+check "dkim, dead port, impossible d=" "$(printf '%s\n' "$out" | results)" \
+    permerror "$out" -

@@ -114,6 +114,8 @@ def main():
          "bad signature")
     case("tampered-body", good.replace(b"Hello Bob", b"Hello Eve"), "fail",
          "body hash mismatch")
+    case("badname", good.replace(b"d=fixtures.example",
+                                 b"d=a..fixtures.example"), "permerror")
     case("key512", sign(MSG, b"rsa512", k512), "policy", "key too small")
     case("sha1", sign(MSG, b"rsa1024", k1024, alg=b"rsa-sha1"), "policy",
          "rsa-sha1")
