@@ -49,7 +49,7 @@ T=$(mktemp -d)
 trap 'stop_dns; rm -rf "$T"' EXIT
 
 $PY "$here/spf_suite.py" "$suite" "$T" || { echo "Bail out! spf_suite.py failed"; exit 1; }
-port=$(free_port 22053)
+port=$(free_port "${MF_PORT_BASE:-22053}")
 printf 'From: a@example.org\r\nSubject: spf\r\n\r\nbody\r\n' >"$T/msg.eml"
 cat >"$T/milter.conf" <<EOF
 dns_nameservers = 127.0.0.1@$port

@@ -5,5 +5,6 @@
 #	The same driver as conformance_spf.sh, on corpora/spf/rfc4408-tests.yml.
 top_srcdir=${top_srcdir:-.}
 SPF_SUITE=$top_srcdir/../shared/corpora/spf/rfc4408-tests.yml
-export SPF_SUITE top_srcdir
+MF_PORT_BASE=22553	# not conformance_spf.sh's: make check runs both at once
+export SPF_SUITE top_srcdir MF_PORT_BASE
 exec "$top_srcdir/tests/integration/conformance_spf.sh"

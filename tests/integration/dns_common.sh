@@ -7,7 +7,9 @@
 # DESCRIPTION
 #	Sourced by the conformance and hostile-input tests. Servers listen
 #	on 127.0.0.1 only, write into $T (the caller's mktemp -d), and are
-#	stopped by stop_dns (call it from the caller's EXIT trap too).
+#	stopped by stop_dns (call it from the caller's EXIT trap too). Each
+#	test starts its port search at its own base (make check runs them
+#	in parallel), and a server that could not bind is an error.
 #	dnsd.py is our own tiny server (any TXT bytes, CNAME loops, silence,
 #	SERVFAIL); dnsmasq serves plain key records like a real server.
 PY=/usr/bin/python3
@@ -49,13 +51,19 @@ sys.exit(1)
 PYEOF
 }
 
-# start_dnsd PORT ZONE - our server
+# start_dnsd PORT ZONE - our server; bails out if it cannot listen
 start_dnsd() {
 	$PY "$top_srcdir/tests/integration/dnsd.py" --port "$1" --zone "$2" \
 	    2>>"$T/dnsd.log" &
-	dns_pids="$dns_pids $!"
+	_pid=$!
+	dns_pids="$dns_pids $_pid"
 	# a TIMEOUT-only zone never answers: give it a moment instead
 	dns_wait "$1" || sleep 0.3
+	# the answer may have come from someone else's server on that port
+	kill -0 "$_pid" 2>/dev/null || {
+		echo "Bail out! dnsd could not listen on 127.0.0.1:$1: $(tail -1 "$T/dnsd.log")"
+		exit 1
+	}
 }
 
 # start_dnsmasq PORT CONF - dnsmasq in the foreground, in the background
@@ -63,8 +71,12 @@ start_dnsmasq() {
 	dnsmasq --no-daemon --conf-file="$2" --port="$1" \
 	    --listen-address=127.0.0.1 --bind-interfaces \
 	    --pid-file="$T/dnsmasq.pid" 2>>"$T/dnsmasq.log" &
-	dns_pids="$dns_pids $!"
-	dns_wait "$1" || { echo "Bail out! dnsmasq did not start"; exit 1; }
+	_pid=$!
+	dns_pids="$dns_pids $_pid"
+	dns_wait "$1" && kill -0 "$_pid" 2>/dev/null || {
+		echo "Bail out! dnsmasq could not listen on 127.0.0.1:$1: $(tail -1 "$T/dnsmasq.log")"
+		exit 1
+	}
 }
 
 # stop_dns - stop every server started here
