@@ -62,7 +62,7 @@ $PY "$here/dkim_suite.py" --errors "$corpus/mail-dkim/dns-errors.txt" >"$T/errzo
 
 # best - the message-level result of an A-R output on stdin
 best() {
-	sed -n 's/.*dkim=\([a-z]*\).*/\1/p' | awk '
+	ar_header | sed -n 's/.*dkim=\([a-z]*\).*/\1/p' | awk '
 	BEGIN { r["pass"] = 0; r["policy"] = 1; r["temperror"] = 2;
 		r["fail"] = 3; r["permerror"] = 4; r["neutral"] = 5; r["none"] = 6 }
 	{ if (best == "" || r[$1] < r[best]) best = $1 }

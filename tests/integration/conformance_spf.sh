@@ -77,7 +77,7 @@ while IFS=$'\x1f' read -r sc id ip helo from want; do
 	n=$((n + 1))
 	out=$(verify "$T/msg.eml" --client-ip "$ip" --helo "$helo" \
 	    --mail-from "$from" 2>>"$T/verify.log")
-	got=$(printf '%s\n' "$out" | sed -n 's/.*spf=\([a-z]*\).*/\1/p' | head -1)
+	got=$(printf '%s\n' "$out" | ar_header | sed -n 's/.*spf=\([a-z]*\).*/\1/p' | head -1)
 	case "$threaded" in
 	*" $id "*)
 		tout=$("$top_builddir/tests/integration/mf_verify" --nameserver \

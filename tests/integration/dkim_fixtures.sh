@@ -72,7 +72,7 @@ n=0
 
 # results - the dkim= words of an A-R output on stdin, comma-separated
 results() {
-	sed -n 's/.*dkim=\([a-z]*\).*/\1/p' | paste -sd, -
+	ar_header | sed -n 's/.*dkim=\([a-z]*\).*/\1/p' | paste -sd, -
 }
 
 # check NAME GOT WANT OUTPUT NEEDLE - one TAP line
@@ -125,7 +125,7 @@ EOF
 	    --helo mx.fixtures.example --mail-from a@fixtures.example 2>&1)
 	check "dkim, server $mode" "$(printf '%s\n' "$out" | results)" \
 	    temperror "$out" "key lookup failed"
-	got=$(printf '%s\n' "$out" | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
+	got=$(printf '%s\n' "$out" | ar_header | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
 	check "spf, server $mode" "$got" temperror "$out" -
 	# the same from 4 threads at once: queries given up while others wait
 	out=$(mfv "$T/fx/relaxed.eml" --client-ip 192.0.2.1 \
@@ -141,7 +141,7 @@ port=$(free_port 22290)
 out=$(verify "$T/fx/relaxed.eml" --client-ip 192.0.2.1 \
     --helo mx.fixtures.example --mail-from a@fixtures.example 2>&1)
 check "dkim, dead port" "$(printf '%s\n' "$out" | results)" temperror "$out" -
-got=$(printf '%s\n' "$out" | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
+got=$(printf '%s\n' "$out" | ar_header | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
 check "spf, dead port" "$got" temperror "$out" -
 # a d= that cannot be a name is no key, whatever the DNS: not temperror
 out=$(verify "$T/fx/badname.eml" 2>&1)

@@ -98,13 +98,13 @@ def main():
         cases.append((name, want, needle))
 
     case("relaxed", sign(MSG, b"rsa2048", k2048), "pass",
-         "dkim=pass (2048-bit key")
+         "2048-bit")
     case("simple", sign(MSG, b"rsa2048", k2048,
                         canon=(b"simple", b"simple")), "pass")
     case("length", sign(MSG, b"rsa2048", k2048, length=True) +
          b"appended after signing\r\n", "pass")
     case("ed25519", sign(MSG, b"ed", ked, alg=b"ed25519-sha256"), "pass",
-         "dkim=pass (256-bit key")
+         "256-bit")
     two = sign(sign(MSG, b"rsa2048", k2048), b"ed", ked,
                alg=b"ed25519-sha256")
     case("two", two, "pass,pass")

@@ -79,6 +79,14 @@ start_dnsmasq() {
 	}
 }
 
+# ar_header - only the Authentication-Results field of a verifier's output
+# (mailtally-milter --test prints its log line after it, which also
+# says "dkim=..." and "spf=...")
+ar_header() {
+	awk '/^Authentication-Results:/ { f = 1; print; next }
+	    f && /^[ \t]/ { print; next } { f = 0 }'
+}
+
 # stop_dns - stop every server started here
 stop_dns() {
 	for p in $dns_pids; do
