@@ -24,7 +24,9 @@
  *	request is temperror when a lookup failed (timeout, SERVFAIL) or
  *	the error is SPF_E_DNS_ERROR, permerror when a record failed to
  *	compile, and none otherwise. More than two void lookups (RFC 7208
- *	4.6.4, which libspf2 does not count) make it permerror.
+ *	4.6.4, which libspf2 does not count) make it permerror. One check
+ *	may take MF_SPF_BUDGET (4) lookup timeouts in all; past that it is
+ *	temperror.
  *
  *	libspf2 reports bugs through SPF_error(), whose default handler
  *	exits; mf_spf_new() installs handlers that log through cm_log
@@ -60,7 +62,11 @@ struct mf_spf_ctx {
 	SPF_server_t *srv;
 	SPF_dns_server_t layer;
 	char rec_dom[MF_DOMAIN_MAX + 1];
+	long long timeout_ms; /* of one lookup */
 };
+
+/* One check_host() may take this many lookup timeouts in all. */
+#define MF_SPF_BUDGET 4
 
 /* mf_spf_log_error - SPF_error(): a libspf2 bug; log and abort */
 static void __attribute__((__noreturn__))
@@ -106,6 +112,7 @@ mf_spf_new(struct mf_dns *dns, const char *rec_dom, const char **why)
 		return NULL;
 	}
 	mf_spfdns_init(&ctx->layer, dns);
+	ctx->timeout_ms = mf_dns_timeout_ms(dns);
 	(void)cm_strlcpy(ctx->rec_dom, rec_dom ? rec_dom : "",
 	    sizeof ctx->rec_dom);
 	if ((ctx->srv = SPF_server_new_dns(&ctx->layer, 0)) == NULL) {
@@ -226,7 +233,7 @@ mf_spf_eval(struct mf_spf_ctx *ctx, const char *ip, const char *helo,
 	*reason = "internal error";
 	if ((req = SPF_request_new(ctx->srv)) == NULL)
 		return -1;
-	mf_spfdns_begin(&st);
+	mf_spfdns_begin(&st, MF_SPF_BUDGET * ctx->timeout_ms);
 	if (mf_spf_set_ip(req, ip, &st) != SPF_E_SUCCESS) {
 		*reason = "bad client address";
 		goto out;

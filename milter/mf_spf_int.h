@@ -11,6 +11,7 @@
 #define MF_SPF_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct mf_dns;
 
@@ -25,6 +26,7 @@ struct mf_spfdns_state {
 	int follow_ptr; /* ... and they are owed to a PTR lookup */
 	int limit_exceeded; /* more than 10 terms or 10 MX records */
 	int started; /* get_spf calls: the first is the top */
+	uint64_t deadline_ms; /* whole evaluation (cm_mono_ms), 0: none */
 	int client_v6;
 	unsigned char client[16]; /* 4 or 16 bytes */
 };
@@ -32,7 +34,7 @@ struct mf_spfdns_state {
 #ifdef SPF_VER_STR
 void mf_spfdns_init(SPF_dns_server_t *, struct mf_dns *);
 #endif
-void mf_spfdns_begin(struct mf_spfdns_state *);
+void mf_spfdns_begin(struct mf_spfdns_state *, long long budget_ms);
 void mf_spfdns_end(void);
 
 /* Appended to a/mx domains whose prefix length for the client is 0. */

@@ -5,7 +5,7 @@
  *	#include "mf_spf_int.h"
  *
  *	void mf_spfdns_init(SPF_dns_server_t *layer, struct mf_dns *dns);
- *	void mf_spfdns_begin(struct mf_spfdns_state *);
+ *	void mf_spfdns_begin(struct mf_spfdns_state *, long long budget_ms);
  *	void mf_spfdns_end(void);
  * DESCRIPTION
  *	libspf2 reads /etc/resolv.conf and has no way to name a server,
@@ -50,6 +50,7 @@
 #include <spf2/spf.h>
 #include <spf2/spf_dns.h>
 
+#include "cm_util.h"
 #include "mf_checks.h"
 #include "mf_spf_int.h"
 
@@ -60,12 +61,30 @@
 
 static __thread struct mf_spfdns_state *mf_spfdns_cur;
 
-/* mf_spfdns_begin - attach per-request state to this thread */
+/*
+ * mf_spfdns_begin - attach per-request state to this thread. budget_ms
+ * bounds the whole evaluation (RFC 7208 4.6.4: "SHOULD impose a limit
+ * on the maximum amount of elapsed time"): a server that answers each
+ * query just before the timeout could otherwise hold a check for 100
+ * lookups. Past it, every lookup is a temporary failure.
+ */
 void
-mf_spfdns_begin(struct mf_spfdns_state *st)
+mf_spfdns_begin(struct mf_spfdns_state *st, long long budget_ms)
 {
 	memset(st, 0, sizeof *st);
+	if (budget_ms > 0)
+		st->deadline_ms = cm_mono_ms() + (uint64_t)budget_ms;
 	mf_spfdns_cur = st;
+}
+
+/* mf_spfdns_late - the evaluation's time is up */
+static int
+mf_spfdns_late(void)
+{
+	struct mf_spfdns_state *st = mf_spfdns_cur;
+
+	return st != NULL && st->deadline_ms != 0 &&
+	    cm_mono_ms() >= st->deadline_ms;
 }
 
 /* mf_spfdns_end - detach it */
@@ -235,7 +254,7 @@ mf_spfdns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 	}
 	memcpy(name, domain, len < sizeof name ? len : 0);
 	name[len < sizeof name ? len : 0] = '\0';
-	if (mf_spfdns_count_term(type, &ptr_follow)) {
+	if (mf_spfdns_count_term(type, &ptr_follow) || mf_spfdns_late()) {
 		memset(&r, 0, sizeof r);
 		r.status = MF_DNS_TEMPFAIL;
 	} else {
@@ -347,7 +366,12 @@ mf_spfdns_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR, SPF_E_BIG_DNS,
 		    "Too many DNS terms at '%s'", dom);
 	}
-	mf_dns_lookup(srv->resolver->hook, dom, ns_t_txt, &r);
+	if (mf_spfdns_late()) {
+		memset(&r, 0, sizeof r);
+		r.status = MF_DNS_TEMPFAIL;
+	} else {
+		mf_dns_lookup(srv->resolver->hook, dom, ns_t_txt, &r);
+	}
 	if (r.status == MF_DNS_TEMPFAIL) {
 		mf_dns_reply_free(&r);
 		if (mf_spfdns_cur)

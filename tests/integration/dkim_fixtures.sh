@@ -16,7 +16,9 @@
 #	server that never answers (dnsd.py TIMEOUT zone) and one that
 #	answers SERVFAIL: DKIM and SPF must both come back temperror (a
 #	guard of 60 s catches a hang; no timing is asserted), also from 4
-#	threads at once; and a dead port. Before those, 8 threads verify
+#	threads at once; a server that answers every lookup late but in
+#	time (the whole SPF check has a budget of 4 lookup timeouts); and a
+#	dead port. Before those, 8 threads verify
 #	the same message 50 times each through one shared resolver and
 #	must all get the first answer. Prints TAP.
 #
@@ -67,7 +69,7 @@ $PY "$here/dkim_suite.py" "$T/fx/keys.txt" 1 >"$T/dnsmasq.conf"
 start_dnsmasq "$port" "$T/dnsmasq.conf"
 
 nfix=$(wc -l <"$T/fx/expect.txt")
-echo "1..$((nfix + 11))"
+echo "1..$((nfix + 12))"
 n=0
 
 # results - the dkim= words of an A-R output on stdin, comma-separated
@@ -135,6 +137,27 @@ EOF
 	    "$(printf '%s\n' "$out" | sed -n 's/^threads: .*mismatches: //p')" 0 "$out" -
 	stop_dns
 done
+
+# A server that answers every lookup late but in time: one SPF check may
+# take 4 lookup timeouts in all (2 s with --timeout 500), then it is
+# temperror; nine lookups of 300 ms each would take 2.7 s. (mf_verify:
+# the timeout is this test's own. All answers are late alike, so that
+# libunbound's retransmission timer, learnt from the first, lets them in.)
+$PY - "$T/slow.json" <<'PYEOF'
+import json, sys
+z = {"slow.fixtures.example": {"TXT": [["v=spf1 " + " ".join(
+    "a:a%d.slow.fixtures.example" % i for i in range(8)) + " -all"]],
+    "DELAY": 300}}
+for i in range(8):
+    z["a%d.slow.fixtures.example" % i] = {"A": ["192.0.2.99"], "DELAY": 300}
+json.dump(z, open(sys.argv[1], "w"))
+PYEOF
+start_dnsd "$port" "$T/slow.json"
+out=$(mfv "$T/fx/unsigned.eml" --timeout 500 --client-ip 192.0.2.1 \
+    --helo mx.fixtures.example --mail-from a@slow.fixtures.example 2>&1)
+got=$(printf '%s\n' "$out" | ar_header | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
+check "spf, slow server, whole-check budget" "$got" temperror "$out" -
+stop_dns
 
 # Nothing listening at all.
 port=$(free_port 22290)

@@ -13,7 +13,8 @@
 #
 #	ZONE.json: {"name": {"TXT": [["s1", "s2"], ...], "A": ["1.2.3.4"],
 #	"AAAA": ["::1"], "MX": [[0, "host"]], "PTR": ["host"],
-#	"CNAME": "target", "TIMEOUT": true, "SERVFAIL": true}}. Strings are
+#	"CNAME": "target", "TIMEOUT": true, "SERVFAIL": true, "DELAY": ms}}
+#	(DELAY: answer over UDP only after that many ms). Strings are
 #	latin-1, so one char is one byte. Names compare case-insensitively.
 #	A TIMEOUT name answers only the types it lists; any other query
 #	gets no answer at all.
@@ -89,6 +90,11 @@ class Zone:
             raw = json.load(f)
         self.names = {k.lower().rstrip("."): v for k, v in raw.items()}
 
+    def delay(self, qname):
+        """seconds to wait before answering qname ("DELAY": ms)"""
+        node = self.names.get(qname.lower().rstrip("."))
+        return (node or {}).get("DELAY", 0) / 1000.0
+
     def answer(self, qname, qtype):
         """(rcode, [rr bytes]) or None to stay silent"""
         tname = {v: k for k, v in TYPES.items()}.get(qtype)
@@ -141,9 +147,14 @@ def serve_udp(zone, sock):
         msg, peer = sock.recvfrom(4096)
         try:
             out = respond(zone, msg)
+            wait = zone.delay(dec_name(msg, 12)[0])
         except Exception:
-            out = None
-        if out is not None:
+            out, wait = None, 0
+        if out is None:
+            continue
+        if wait > 0:
+            threading.Timer(wait, sock.sendto, (out, peer)).start()
+        else:
             sock.sendto(out, peer)
 
 
