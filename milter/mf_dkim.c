@@ -210,7 +210,7 @@ int
 mf_dkim_header(struct mf_dkim_msg *m, const char *name, const char *value)
 {
 	size_t nl, vl;
-	char *buf;
+	char small[1024], *buf;
 	DKIM_STAT st;
 
 	if (m->state != MF_DKIM_S_HEADERS || name == NULL || value == NULL)
@@ -222,13 +222,16 @@ mf_dkim_header(struct mf_dkim_msg *m, const char *name, const char *value)
 		mf_dkim_finish(m, MF_DKIM_PERMERROR, "headers too large");
 		return 0;
 	}
-	if ((buf = malloc(nl + vl + 2)) == NULL)
+	/* most fields fit on the stack: no allocation per field */
+	buf = nl + vl + 2 <= sizeof small ? small : malloc(nl + vl + 2);
+	if (buf == NULL)
 		return -1;
 	memcpy(buf, name, nl);
 	buf[nl] = ':';
 	memcpy(buf + nl + 1, value, vl + 1);
 	st = dkim_header(m->dkim, (unsigned char *)buf, nl + vl + 1);
-	free(buf);
+	if (buf != small)
+		free(buf);
 	/* A malformed field is skipped by libopendkim; a signature that
 	 * covers it fails on its own. Only resource trouble is ours. */
 	if (st == DKIM_STAT_NORESOURCE || st == DKIM_STAT_INTERNAL)

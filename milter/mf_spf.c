@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <spf2/spf.h>
 #include <spf2/spf_dns.h>
@@ -201,6 +202,8 @@ mf_spf_set_ip(SPF_request_t *req, const char *ip, struct mf_spfdns_state *st)
 	struct in6_addr a6;
 	struct in_addr a4;
 
+	if (strncasecmp(ip, "ipv6:", 5) == 0)
+		ip += 5; /* Postfix's form of an IPv6 client */
 	if (inet_pton(AF_INET6, ip, &a6) == 1) {
 		if (!IN6_IS_ADDR_V4MAPPED(&a6)) {
 			st->client_v6 = 1;
