@@ -204,12 +204,14 @@ mf_dkim_finish(struct mf_dkim_msg *m, int result, const char *why)
 /*
  * mf_dkim_header - one header field: name and value as received (value
  * without the colon, leading white space and folding kept, no final
- * CRLF). libopendkim wants "name:value".
+ * line end). libopendkim wants "name:value" with CRLF folding; a bare
+ * LF in the value (some MTAs hand folded fields over that way) is made
+ * CRLF, so "simple" header canonicalization still sees the signer's bytes.
  */
 int
 mf_dkim_header(struct mf_dkim_msg *m, const char *name, const char *value)
 {
-	size_t nl, vl;
+	size_t nl, vl, o, i;
 	char small[1024], *buf;
 	DKIM_STAT st;
 
@@ -223,13 +225,18 @@ mf_dkim_header(struct mf_dkim_msg *m, const char *name, const char *value)
 		return 0;
 	}
 	/* most fields fit on the stack: no allocation per field */
-	buf = nl + vl + 2 <= sizeof small ? small : malloc(nl + vl + 2);
+	buf = nl + 2 * vl + 2 <= sizeof small ? small : malloc(nl + 2 * vl + 2);
 	if (buf == NULL)
 		return -1;
 	memcpy(buf, name, nl);
 	buf[nl] = ':';
-	memcpy(buf + nl + 1, value, vl + 1);
-	st = dkim_header(m->dkim, (unsigned char *)buf, nl + vl + 1);
+	for (i = 0, o = nl + 1; i < vl; i++) {
+		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+			buf[o++] = '\r';
+		buf[o++] = value[i];
+	}
+	buf[o] = '\0';
+	st = dkim_header(m->dkim, (unsigned char *)buf, o);
 	if (buf != small)
 		free(buf);
 	/* A malformed field is skipped by libopendkim; a signature that

@@ -9,6 +9,8 @@
  *	Ed25519 and an RSA signature, RFC code components, Simplified BSD),
  *	fed the way the milter feeds it; each case changes the message or
  *	the settings and wants a list of per-signature results and a reason.
+ *	RFC 6376 Appendix C (c=simple/simple) checks that folded values
+ *	given with bare LF still verify.
  */
 #include "config.h"
 
@@ -66,7 +68,38 @@ static const char keys_ed_only[] =
     "brisbane._domainkey.football.example.com v=DKIM1; k=ed25519; "
     "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n";
 
-static char keyfile[64], keyfile_ed[64];
+/* RFC 6376 Appendix C (errata corrected): c=simple/simple, folded fields. */
+static const char *const appc_headers[][2] = {
+	{ "DKIM-Signature",
+	    " v=1; a=rsa-sha256; s=brisbane; d=example.com;\r\n"
+	    "      c=simple/simple; q=dns/txt; i=joe@football.example.com;\r\n"
+	    "      h=Received : From : To : Subject : Date : Message-ID;\r\n"
+	    "      bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\r\n"
+	    "      b=AuUoFEfDxTDkHlLXSZEpZj79LICEps6eda7W3deTVFOk4yAUoqOB\r\n"
+	    "      4nujc7YopdG5dWLSdNg6xNAZpOPr+kHxt1IrE+NahM6L/LbvaHut\r\n"
+	    "      KVdkLLkpVaVVQPzeRDI009SO2Il5Lu7rDNH6mZckBdrIx0orEtZV\r\n"
+	    "      4bmp/YzhwvcubU4=;" },
+	{ "Received",
+	    " from client1.football.example.com  [192.0.2.1]\r\n"
+	    "      by submitserver.example.com with SUBMISSION;\r\n"
+	    "      Fri, 11 Jul 2003 21:01:54 -0700 (PDT)" },
+	{ "From", " Joe SixPack <joe@football.example.com>" },
+	{ "To", " Suzie Q <suzie@shopping.example.net>" },
+	{ "Subject", " Is dinner ready?" },
+	{ "Date", " Fri, 11 Jul 2003 21:00:37 -0700 (PDT)" },
+	{ "Message-ID", " <20030712040037.46341.5F8J@football.example.com>" },
+};
+
+static const char appc_body[] = "Hi.\r\n\r\nWe lost the game. Are you "
+				"hungry yet?\r\n\r\nJoe.\r\n";
+
+static const char appc_key[] =
+    "brisbane._domainkey.example.com v=DKIM1; "
+    "p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/UC3SBsEmGqZ9ZJW3/DkMoGeLnQg"
+    "1fWn7/zYtIxN2SnFCjxOCKG9v3b4jYfcTNh5ijSsq631uBItLa7od+v/RtdC2UzJ1lWT947qR"
+    "+Rcac2gbto/NMqJ0fzfVjH4OuKhitdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB\n";
+
+static char keyfile[64], keyfile_ed[64], keyfile_appc[64];
 
 enum {
 	X_NONE,
@@ -77,6 +110,7 @@ enum {
 	X_HUGE, /* 70 KiB of header fields */
 	X_NUL, /* a value cut by NUL, as a C string would be */
 	X_NOBODY, /* headers, no body */
+	X_LF, /* folded values with bare LF, as some MTAs give them */
 };
 
 struct dkim_case {
@@ -110,6 +144,8 @@ static const struct dkim_case cases[] = {
 	    MF_DKIM_FAIL },
 	{ "no body", X_NOBODY, 1024, 5, 0, "fail,fail", "body hash mismatch",
 	    MF_DKIM_FAIL },
+	{ "LF folding", X_LF, 1024, 5, 0, "pass,pass", "verified",
+	    MF_DKIM_PASS },
 };
 
 /* feed - one message into m, changed as asked */
@@ -140,6 +176,18 @@ feed(struct mf_dkim_msg *m, int change)
 			value = " Is dinner ready?!";
 		if (change == X_NUL && strcmp(name, "Subject") == 0)
 			value = " Is din";
+		if (change == X_LF) {
+			char lf[1024];
+			size_t o = 0, k;
+			for (k = 0; value[k] != '\0' && o + 1 < sizeof lf;
+			     k++) {
+				if (value[k] != '\r')
+					lf[o++] = value[k];
+			}
+			lf[o] = '\0';
+			assert_int_equal(mf_dkim_header(m, name, lf), 0);
+			continue;
+		}
 		assert_int_equal(mf_dkim_header(m, name, value), 0);
 	}
 	assert_int_equal(mf_dkim_eoh(m), 0);
@@ -252,6 +300,60 @@ test_fields(void **state)
 	mf_dkim_lib_free(NULL);
 }
 
+/*
+ * test_simple_lf - "simple" canonicalization sees every byte: folded
+ * values handed over with bare LF must still verify (mf_dkim_header
+ * restores the CRLF), and a changed space must not.
+ */
+static void
+test_simple_lf(void **state)
+{
+	static const int modes[] = { 0, 1, 2 }; /* CRLF, LF, changed */
+	static const char *const want[] = { "pass", "pass", "fail" };
+	struct mf_dkim_lib *lib;
+	struct mf_dkim_msg *m;
+	struct mf_dkim_verdict v;
+	const char *why;
+	char val[1024];
+	size_t i, k, o, j;
+
+	(void)state;
+	assert_non_null(lib = mf_dkim_lib_new(NULL, 1024, 5, &why));
+	assert_int_equal(mf_dkim_lib_set_keyfile(lib, keyfile_appc), 0);
+	for (j = 0; j < sizeof modes / sizeof modes[0]; j++) {
+		assert_non_null(m = mf_dkim_msg_new(lib, &why));
+		for (i = 0; i < sizeof appc_headers / sizeof appc_headers[0];
+		     i++) {
+			const char *value = appc_headers[i][1];
+			for (k = 0, o = 0;
+			     value[k] != '\0' && o + 2 < sizeof val; k++) {
+				if (modes[j] >= 1 && value[k] == '\r')
+					continue;
+				val[o++] = value[k];
+			}
+			if (modes[j] == 2 && i == 1)
+				val[o++] = ' ';
+			val[o] = '\0';
+			assert_int_equal(mf_dkim_header(m, appc_headers[i][0],
+					     val),
+			    0);
+		}
+		assert_int_equal(mf_dkim_eoh(m), 0);
+		assert_int_equal(mf_dkim_body(m,
+				     (const unsigned char *)appc_body,
+				     sizeof appc_body - 1),
+		    0);
+		assert_int_equal(mf_dkim_eom(m, &v), 0);
+		assert_int_equal(v.nsigs, 1);
+		if (strcmp(mf_dkim_result_name(v.sig[0].result), want[j]) != 0)
+			fail_msg("mode %d: got %s (%s), want %s", modes[j],
+			    mf_dkim_result_name(v.sig[0].result),
+			    v.sig[0].reason, want[j]);
+		mf_dkim_msg_free(m);
+	}
+	mf_dkim_lib_free(lib);
+}
+
 /* write_keys - a key file in the temporary directory */
 static void
 write_keys(char *path, size_t size, const char *text)
@@ -270,6 +372,7 @@ setup(void **state)
 	(void)state;
 	write_keys(keyfile, sizeof keyfile, keys);
 	write_keys(keyfile_ed, sizeof keyfile_ed, keys_ed_only);
+	write_keys(keyfile_appc, sizeof keyfile_appc, appc_key);
 	return 0;
 }
 
@@ -279,6 +382,7 @@ teardown(void **state)
 	(void)state;
 	unlink(keyfile);
 	unlink(keyfile_ed);
+	unlink(keyfile_appc);
 	return 0;
 }
 
@@ -288,6 +392,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_simple_lf),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
