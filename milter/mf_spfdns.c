@@ -20,12 +20,22 @@
  *	a timeout or SERVFAIL to TRY_AGAIN, which libspf2 turns into
  *	temperror.
  *
- *	Per-request state (the void-lookup counter of RFC 7208 4.6.4) is
- *	thread-local: the SPF_server_t and this layer are shared by every
- *	thread, and libspf2 evaluates a request synchronously in the
- *	caller's thread. The third void lookup is answered TRY_AGAIN to
- *	stop the evaluation and flags the request, and mf_spf turns its
- *	result into permerror.
+ *	Per-request state is thread-local: the SPF_server_t and this layer
+ *	are shared by every thread, and libspf2 evaluates a request
+ *	synchronously in the caller's thread. It counts what RFC 7208
+ *	4.6.4 limits and libspf2 does not (across includes): void lookups
+ *	(2), DNS terms (10: include/redirect fetches, MX and PTR lookups,
+ *	other address lookups; the address lookups an MX or PTR answer
+ *	owes are not terms), MX records (10). Going over is answered
+ *	TRY_AGAIN, which stops the evaluation, and flags the request;
+ *	mf_spf turns its result into permerror. Address lookups of PTR
+ *	names that fail are skipped (5.5) and are not void lookups. The
+ *	evaluation as a whole has a time budget; past it, lookups fail.
+ *
+ *	An a/mx name carrying the MF_SPF_CIDR0 marker (mf_spflint: prefix
+ *	length 0) is looked up without it; an address answer becomes the
+ *	client's own address, an MX answer passes the marker on.
+ *	MX and PTR names are lower-cased; a null MX is no exchange.
  * DIAGNOSTICS
  *	lookup() returns NULL only when out of memory, as libspf2 allows.
  * SECURITY
