@@ -51,8 +51,7 @@ mf_log_id(const struct mf_conn *conn)
 
 /* mf_authlog_dkim_summary - "pass:example.org,fail:other.example" */
 void
-mf_authlog_dkim_summary(const struct mf_dkim_verdict *v, char *buf,
-    size_t size)
+mf_authlog_dkim_summary(const struct mf_dkim_verdict *v, char *buf, size_t size)
 {
 	size_t i, len = 0;
 	int n;
@@ -90,7 +89,8 @@ put_spf(struct cm_event *ev, const struct mf_msg *msg)
 	if (s->reason[0] != '\0')
 		cm_event_str(ev, "spf_reason", s->reason);
 	if (s->helo_checked)
-		cm_event_str(ev, "spf_helo", mf_spf_result_name(s->helo_result));
+		cm_event_str(ev, "spf_helo",
+		    mf_spf_result_name(s->helo_result));
 	cm_event_flags(ev, CM_EV_JSON);
 	cm_event_obj_begin(ev, "spf");
 	cm_event_str(ev, "result", mf_spf_result_name(s->result));
@@ -115,7 +115,8 @@ put_dkim(struct cm_event *ev, const struct mf_msg *msg)
 	size_t i;
 
 	if (!msg->dkim_done) {
-		cm_event_str(ev, "dkim", msg->skip != NULL ? "skipped" : "none");
+		cm_event_str(ev, "dkim",
+		    msg->skip != NULL ? "skipped" : "none");
 		return;
 	}
 	mf_authlog_dkim_summary(v, sum, sizeof(sum));
@@ -166,8 +167,9 @@ mf_authlog_event(const struct mf_conn *conn, const struct mf_msg *msg,
 	struct cm_event *ev;
 	size_t i;
 
-	if ((ev = cm_event_new("auth", msg->queue_id[0] != '\0' ?
-	    msg->queue_id : conn->conn_id)) == NULL)
+	if ((ev = cm_event_new("auth",
+		 msg->queue_id[0] != '\0' ? msg->queue_id : conn->conn_id)) ==
+	    NULL)
 		return NULL;
 	put_spf(ev, msg);
 	put_dkim(ev, msg);

@@ -55,8 +55,8 @@
 
 struct fold {
 	struct cm_buf *out;
-	size_t col;		/* current column */
-	int fresh;		/* nothing on this line yet after the tab */
+	size_t col; /* current column */
+	int fresh; /* nothing on this line yet after the tab */
 };
 
 #define TSPECIALS "()<>@,;:\\\"/[]?="
@@ -191,7 +191,7 @@ put_dkim_sig(struct fold *f, struct cm_buf *w, const struct mf_dkim_sig *s)
 				ktype[n] = '?';
 		cm_buf_reset(w);
 		if (cm_buf_printf(w, "(%u-bit%s%s key)", s->bits,
-		    ktype[0] != '\0' ? " " : "", ktype) < 0 ||
+			ktype[0] != '\0' ? " " : "", ktype) < 0 ||
 		    fold_word(f, w) < 0)
 			return -1;
 	}
@@ -265,13 +265,14 @@ mf_authres_build(struct cm_buf *out, const char *authserv_id,
 			cm_buf_reset(&w);
 			if (cm_buf_putc(out, ';') < 0 || fold_line(&f) < 0 ||
 			    cm_buf_printf(&w, "dkim=%s",
-			    mf_dkim_result_name(dkim->result)) < 0 ||
+				mf_dkim_result_name(dkim->result)) < 0 ||
 			    fold_word(&f, &w) < 0)
 				goto fail;
 		}
 	}
-	if (spf != NULL && (cm_buf_putc(out, ';') < 0 || fold_line(&f) < 0 ||
-	    put_spf(&f, &w, spf) < 0))
+	if (spf != NULL &&
+	    (cm_buf_putc(out, ';') < 0 || fold_line(&f) < 0 ||
+		put_spf(&f, &w, spf) < 0))
 		goto fail;
 	rc = out->overflow ? -1 : 0;
 fail:

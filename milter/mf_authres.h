@@ -31,7 +31,7 @@
 #include "mf_checks.h"
 
 #define MF_AUTHRES_NAME "Authentication-Results"
-#define MF_AUTHRES_FOLD 78	/* fold before this column */
+#define MF_AUTHRES_FOLD 78 /* fold before this column */
 
 int mf_authres_build(struct cm_buf *out, const char *authserv_id,
     const struct mf_spf_verdict *spf, const struct mf_dkim_verdict *dkim,

@@ -60,7 +60,8 @@ verdict(SMFICTX *ctx, int v, struct mf_reply *r)
 	case MF_V_REJECT:
 	case MF_V_TEMPFAIL:
 		if (r->rcode[0] != '\0' &&
-		    smfi_setreply(ctx, r->rcode, r->xcode, r->text) != MI_SUCCESS)
+		    smfi_setreply(ctx, r->rcode, r->xcode, r->text) !=
+			MI_SUCCESS)
 			cm_log_warnx("smfi_setreply failed");
 		return v == MF_V_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 	default:
@@ -112,16 +113,17 @@ macro(SMFICTX *ctx, const char *name)
 
 /* cb_negotiate - ask for the steps and actions we need */
 static sfsistat
-cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-    unsigned long f2, unsigned long f3, unsigned long *pf0,
-    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+    unsigned long *pf2, unsigned long *pf3)
 {
 	unsigned long want = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
 	struct mf_conn *conn;
 
 	if ((f0 & want) != want)
 		cm_log_warnx("MTA offers milter actions 0x%lx, want 0x%lx: "
-		    "header edits may fail", f0, want);
+			     "header edits may fail",
+		    f0, want);
 	*pf0 = f0 & (want | SMFIF_SETSYMLIST);
 	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC);
 	*pf2 = 0;
@@ -131,8 +133,8 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM,
-		    "i {auth_authen} {tls_version} {cipher} {cipher_bits}") !=
-		    MI_SUCCESS ||
+			"i {auth_authen} {tls_version} {cipher} {cipher_bits}") !=
+			MI_SUCCESS ||
 		    smfi_setsymlist(ctx, SMFIM_DATA, "i") != MI_SUCCESS ||
 		    smfi_setsymlist(ctx, SMFIM_EOM, "i") != MI_SUCCESS)
 			cm_log_warnx("smfi_setsymlist failed");
@@ -151,8 +153,9 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		return internal(ctx, "connect");
 	ip[0] = '\0';
 	if (sa != NULL && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr,
-		    ip, sizeof(ip));
+		inet_ntop(AF_INET,
+		    &((struct sockaddr_in *)(void *)sa)->sin_addr, ip,
+		    sizeof(ip));
 	else if (sa != NULL && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6,
 		    &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, ip,
@@ -187,8 +190,8 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 	m.cipher = macro(ctx, "{cipher}");
 	m.cipher_bits = macro(ctx, "{cipher_bits}");
 	memset(&r, 0, sizeof(r));
-	return verdict(ctx, mf_stage_envfrom(conn, argv != NULL ? argv[0] :
-	    NULL, &m, &r), &r);
+	return verdict(ctx,
+	    mf_stage_envfrom(conn, argv != NULL ? argv[0] : NULL, &m, &r), &r);
 }
 
 /* cb_envrcpt - a recipient */
@@ -199,8 +202,8 @@ cb_envrcpt(SMFICTX *ctx, char **argv)
 
 	if ((conn = smfi_getpriv(ctx)) == NULL)
 		return internal(ctx, "envrcpt");
-	return verdict(ctx, mf_stage_envrcpt(conn, argv != NULL ? argv[0] :
-	    NULL), NULL);
+	return verdict(ctx,
+	    mf_stage_envrcpt(conn, argv != NULL ? argv[0] : NULL), NULL);
 }
 
 /* cb_data - DATA: the queue id is known now */
@@ -256,14 +259,17 @@ apply_edits(SMFICTX *ctx, struct mf_conn *conn, struct mf_edits *e)
 
 	for (i = e->ndel; i > 0; i--)
 		if (smfi_chgheader(ctx, MF_AUTHRES_NAME, (int)e->del[i - 1],
-		    NULL) != MI_SUCCESS)
-			cm_log_warnx("%s: cannot delete a forged "
-			    MF_AUTHRES_NAME " header", id);
-	if (e->received_spf.len > 0 && smfi_insheader(ctx, 0, "Received-SPF",
-	    e->received_spf.data) != MI_SUCCESS)
+			NULL) != MI_SUCCESS)
+			cm_log_warnx(
+			    "%s: cannot delete a forged " MF_AUTHRES_NAME
+			    " header",
+			    id);
+	if (e->received_spf.len > 0 &&
+	    smfi_insheader(ctx, 0, "Received-SPF", e->received_spf.data) !=
+		MI_SUCCESS)
 		cm_log_warnx("%s: cannot add Received-SPF", id);
-	if (e->ar.len > 0 && smfi_insheader(ctx, 0, MF_AUTHRES_NAME,
-	    e->ar.data) != MI_SUCCESS)
+	if (e->ar.len > 0 &&
+	    smfi_insheader(ctx, 0, MF_AUTHRES_NAME, e->ar.data) != MI_SUCCESS)
 		cm_log_warnx("%s: cannot add " MF_AUTHRES_NAME, id);
 }
 
@@ -324,7 +330,7 @@ mf_cb_register(const struct mf_env *env)
 
 	cb_env = env;
 	memset(&desc, 0, sizeof(desc));
-	desc.xxfi_name = (char *)(uintptr_t)"mailtally-milter";
+	desc.xxfi_name = (char *)(uintptr_t) "mailtally-milter";
 	desc.xxfi_version = SMFI_VERSION;
 	desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
 	    SMFIF_SETSYMLIST;

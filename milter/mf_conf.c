@@ -55,6 +55,7 @@
 #include "mf_checks.h"
 #include "mf_conf.h"
 
+/* clang-format off */
 const char *const mf_action_names[] = {
 	"accept", "reject", "tempfail", "quarantine", NULL
 };
@@ -104,6 +105,7 @@ const struct cm_conf_def mf_conf_defs[] = {
 	    "451 4.7.0 Authentication checks failed temporarily, try again later"),
 	{ NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }
 };
+/* clang-format on */
 
 /* sections - the tables and the structs they fill */
 static void
@@ -142,7 +144,8 @@ mf_conf_parse_reply(const char *text, struct mf_reply *r, int klass,
 	n = (size_t)(q - p);
 	if (dots != 2 || n < 5 || n >= sizeof(r->xcode) || *q != ' ' ||
 	    p[0] != '0' + klass || p[1] != '.' || q[-1] == '.')
-		return (*why = "need an enhanced status code such as 5.7.1", -1);
+		return (*why = "need an enhanced status code such as 5.7.1",
+		    -1);
 	memcpy(r->xcode, p, n);
 	for (q++; *q == ' '; q++)
 		;
@@ -160,11 +163,13 @@ check_listen(const char *s, const char **why)
 	if (s == NULL)
 		return (*why = "empty", -1);
 	if (strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0)
-		return strchr(s, '/') != NULL ? 0 :
-		    (*why = "need an absolute path", -1);
+		return strchr(s, '/') != NULL
+		    ? 0
+		    : (*why = "need an absolute path", -1);
 	if (strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0)
-		return strpbrk(s + 5, ":@") != NULL ? 0 :
-		    (*why = "need inet:host:port or inet:port@host", -1);
+		return strpbrk(s + 5, ":@") != NULL
+		    ? 0
+		    : (*why = "need inet:host:port or inet:port@host", -1);
 	return (*why = "need unix:/path, inet:host:port or inet6:[host]:port",
 	    -1);
 }
@@ -195,8 +200,8 @@ post_check(struct mf_conf *conf, const char **key, const char **why)
 	if ((*key = "listen", check_listen(conf->listen, why)) < 0)
 		return -1;
 	*key = "socket_mode";
-	v = strtol(conf->socket_mode_text != NULL ? conf->socket_mode_text :
-	    "", &end, 8);
+	v = strtol(conf->socket_mode_text != NULL ? conf->socket_mode_text : "",
+	    &end, 8);
 	if (conf->socket_mode_text == NULL || *end != '\0' || v < 0 || v > 0777)
 		return (*why = "need an octal mode such as 0660", -1);
 	conf->socket_mode = (int)v;
@@ -212,21 +217,21 @@ post_check(struct mf_conf *conf, const char **key, const char **why)
 	if (check_id(conf->authserv_id, why) < 0)
 		return -1;
 	if ((*key = "spf_reject_reply",
-	    mf_conf_parse_reply(conf->spf_reject_reply, &r, 5, why)) < 0 ||
+		mf_conf_parse_reply(conf->spf_reject_reply, &r, 5, why)) < 0 ||
 	    (*key = "dkim_reject_reply",
-	    mf_conf_parse_reply(conf->dkim_reject_reply, &r, 5, why)) < 0 ||
+		mf_conf_parse_reply(conf->dkim_reject_reply, &r, 5, why)) < 0 ||
 	    (*key = "reject_reply",
-	    mf_conf_parse_reply(conf->reject_reply, &r, 5, why)) < 0 ||
+		mf_conf_parse_reply(conf->reject_reply, &r, 5, why)) < 0 ||
 	    (*key = "tempfail_reply",
-	    mf_conf_parse_reply(conf->tempfail_reply, &r, 4, why)) < 0)
+		mf_conf_parse_reply(conf->tempfail_reply, &r, 4, why)) < 0)
 		return -1;
 	return 0;
 }
 
 /* load - defaults, then the loader, then the checks */
 static int
-load(struct mf_conf *conf, const char *name, const char *path,
-    const char *buf, size_t len, char *err, size_t errlen)
+load(struct mf_conf *conf, const char *name, const char *path, const char *buf,
+    size_t len, char *err, size_t errlen)
 {
 	struct cm_conf_section s[3];
 	const char *key, *why;
@@ -241,7 +246,9 @@ load(struct mf_conf *conf, const char *name, const char *path,
 		return -1;
 	if (post_check(conf, &key, &why) < 0) {
 		snprintf(err, errlen, "%s: %s: %s",
-		    path != NULL ? path : name != NULL ? name : "(defaults)",
+		    path != NULL       ? path
+			: name != NULL ? name
+				       : "(defaults)",
 		    key, why);
 		return -1;
 	}
@@ -314,7 +321,8 @@ mf_conf_action(const struct mf_conf *conf, const struct mf_spf_verdict *spf,
 	*rule = NULL;
 	if (spf != NULL) {
 		if (spf->result == MF_SPF_FAIL)
-			consider(&action, rule, conf->on_spf_fail, "on_spf_fail");
+			consider(&action, rule, conf->on_spf_fail,
+			    "on_spf_fail");
 		else if (spf->result == MF_SPF_SOFTFAIL)
 			consider(&action, rule, conf->on_spf_softfail,
 			    "on_spf_softfail");

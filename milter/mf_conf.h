@@ -47,10 +47,10 @@ enum mf_action {
 struct mf_conf {
 	char *listen;
 	char *socket_mode_text;
-	int socket_mode;		/* parsed from socket_mode_text, octal */
+	int socket_mode; /* parsed from socket_mode_text, octal */
 	char *user;
 	char *pid_file;
-	char *authserv_id;		/* default: gethostname() */
+	char *authserv_id; /* default: gethostname() */
 	struct cm_cidr_list *internal_hosts;
 	int skip_authenticated;
 	struct cm_list dns_nameservers;
@@ -63,7 +63,7 @@ struct mf_conf {
 	long long dkim_max_signatures;
 	long long max_header_bytes;
 	long long log_rcpt_max;
-	int on_spf_fail;		/* enum mf_action */
+	int on_spf_fail; /* enum mf_action */
 	int on_spf_softfail;
 	int on_spf_temperror;
 	int on_dkim_fail;
@@ -77,8 +77,8 @@ struct mf_conf {
 };
 
 struct mf_reply {
-	char rcode[4];			/* "550" */
-	char xcode[8];			/* "5.7.23" */
+	char rcode[4]; /* "550" */
+	char xcode[8]; /* "5.7.23" */
 	char text[256];
 };
 
@@ -92,8 +92,7 @@ void mf_conf_print(struct mf_conf *, FILE *);
 void mf_conf_free(struct mf_conf *);
 
 int mf_conf_action(const struct mf_conf *, const struct mf_spf_verdict *spf,
-    const struct mf_dkim_verdict *dkim, int internal_error,
-    const char **rule);
+    const struct mf_dkim_verdict *dkim, int internal_error, const char **rule);
 int mf_conf_reply(const struct mf_conf *, int action, const char *rule,
     struct mf_reply *);
 int mf_conf_parse_reply(const char *text, struct mf_reply *, int klass,

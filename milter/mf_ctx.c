@@ -106,7 +106,7 @@ mf_msg_new(const struct mf_conf *conf)
 		return NULL;
 	if (conf->log_rcpt_max > 0 &&
 	    (msg->rcpt = calloc((size_t)conf->log_rcpt_max,
-	    sizeof(*msg->rcpt))) == NULL) {
+		 sizeof(*msg->rcpt))) == NULL) {
 		free(msg);
 		return NULL;
 	}

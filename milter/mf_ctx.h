@@ -33,7 +33,7 @@ struct mf_env {
 	struct mf_dkim_lib *dkim;
 };
 
-#define MF_NAME_MAX 255		/* host names, HELO, Message-ID, macros */
+#define MF_NAME_MAX 255 /* host names, HELO, Message-ID, macros */
 #define MF_QID_MAX 63
 
 struct mf_msg {
@@ -43,44 +43,44 @@ struct mf_msg {
 	char tls_version[32];
 	char tls_cipher[64];
 	char tls_bits[8];
-	char mail_from[CM_ADDR_MAX + 1];	/* normalized; "" null sender */
-	int mail_from_bad;			/* did not normalize */
-	char **rcpt;				/* first log_rcpt_max */
+	char mail_from[CM_ADDR_MAX + 1]; /* normalized; "" null sender */
+	int mail_from_bad; /* did not normalize */
+	char **rcpt; /* first log_rcpt_max */
 	size_t nrcpt;
 	size_t rcpt_count;
 	char message_id[MF_NAME_MAX + 1];
 	char from_domain[MF_DOMAIN_MAX + 1];
 	size_t nheaders;
 	size_t header_bytes;
-	int header_overflow;			/* over max_header_bytes */
-	unsigned long long size;		/* header and body bytes */
-	size_t *forged;				/* AR occurrence numbers, 1-based */
+	int header_overflow; /* over max_header_bytes */
+	unsigned long long size; /* header and body bytes */
+	size_t *forged; /* AR occurrence numbers, 1-based */
 	size_t nforged, forged_cap;
-	size_t ar_seen;				/* AR headers seen */
-	const char *skip;			/* why not checked, or NULL */
+	size_t ar_seen; /* AR headers seen */
+	const char *skip; /* why not checked, or NULL */
 	int spf_done;
 	struct mf_spf_verdict spf;
 	struct mf_dkim_msg *dkim;
 	int dkim_done;
-	int dkim_cut;				/* headers over the limit */
-	size_t sigs_seen;			/* DKIM-Signature fields */
+	int dkim_cut; /* headers over the limit */
+	size_t sigs_seen; /* DKIM-Signature fields */
 	struct mf_dkim_verdict dkim_v;
 	int internal_error;
 	const char *error_why;
-	int action;				/* enum mf_action */
+	int action; /* enum mf_action */
 	const char *rule;
-	int finished;				/* eom reached */
+	int finished; /* eom reached */
 	int logged;
 };
 
 struct mf_conn {
 	const struct mf_env *env;
-	char conn_id[17];			/* hex, before a queue id */
+	char conn_id[17]; /* hex, before a queue id */
 	char client_ip[64];
 	char client_name[MF_NAME_MAX + 1];
 	char helo[MF_NAME_MAX + 1];
 	int internal;
-	int leadspc;				/* SMFIP_HDR_LEADSPC negotiated */
+	int leadspc; /* SMFIP_HDR_LEADSPC negotiated */
 	struct mf_msg *msg;
 };
 

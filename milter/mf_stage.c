@@ -90,7 +90,8 @@ mf_stage_internal(const struct mf_conf *conf, struct mf_reply *reply)
 		mf_conf_reply(conf, MF_ACT_REJECT, "on_internal_error", reply);
 		return MF_V_REJECT;
 	case MF_ACT_TEMPFAIL:
-		mf_conf_reply(conf, MF_ACT_TEMPFAIL, "on_internal_error", reply);
+		mf_conf_reply(conf, MF_ACT_TEMPFAIL, "on_internal_error",
+		    reply);
 		return MF_V_TEMPFAIL;
 	default:
 		return MF_V_ACCEPT;
@@ -128,11 +129,12 @@ run_spf(struct mf_conn *conn, struct mf_msg *msg)
 	if (!conf->spf || conn->env->spf == NULL || conn->client_ip[0] == '\0')
 		return 0;
 	if (mf_spf_check(conn->env->spf, conn->client_ip,
-	    conn->helo[0] != '\0' ? conn->helo : NULL,
-	    msg->mail_from_bad ? NULL : msg->mail_from, conf->spf_helo,
-	    conf->add_received_spf, &msg->spf) < 0) {
-		internal(msg, msg->spf.reason[0] != '\0' ? "spf check" :
-		    "spf check failed");
+		conn->helo[0] != '\0' ? conn->helo : NULL,
+		msg->mail_from_bad ? NULL : msg->mail_from, conf->spf_helo,
+		conf->add_received_spf, &msg->spf) < 0) {
+		internal(msg,
+		    msg->spf.reason[0] != '\0' ? "spf check"
+					       : "spf check failed");
 		return -1;
 	}
 	msg->spf_done = 1;
@@ -203,7 +205,7 @@ mf_stage_envrcpt(struct mf_conn *conn, const char *rcpt)
 	if (conn->msg == NULL)
 		return MF_V_CONTINUE;
 	if (mf_msg_add_rcpt(conn->msg, conn->env->conf,
-	    rcpt != NULL ? rcpt : "") < 0)
+		rcpt != NULL ? rcpt : "") < 0)
 		internal(conn->msg, "out of memory");
 	return MF_V_CONTINUE;
 }
@@ -230,7 +232,7 @@ from_domain(const char *v, char *out, size_t size)
 	if ((at = strchr(v, '@')) == NULL)
 		return;
 	for (end = ++at; *end != '\0' && strchr("> \t\r\n,;()\"", *end) == NULL;
-	    end++)
+	     end++)
 		;
 	n = (size_t)(end - at);
 	if (n == 0 || n >= size)
@@ -278,7 +280,7 @@ mf_stage_header(struct mf_conn *conn, const char *name, const char *value)
 	if (is_sig)
 		msg->sigs_seen++;
 	if (mf_msg_count_header(msg, conn->env->conf,
-	    strlen(name) + strlen(value) + 3)) {
+		strlen(name) + strlen(value) + 3)) {
 		/* Too much to verify: stop DKIM, keep looking for forgeries. */
 		if (msg->dkim != NULL) {
 			mf_dkim_msg_free(msg->dkim);
@@ -328,15 +330,15 @@ build_edits(struct mf_conn *conn, struct mf_msg *msg, struct mf_edits *e)
 	if (msg->skip != NULL)
 		return;
 	if (mf_authres_build(&e->ar, conf->authserv_id,
-	    msg->spf_done ? &msg->spf : NULL,
-	    msg->dkim_done ? &msg->dkim_v : NULL, conn->leadspc) < 0) {
+		msg->spf_done ? &msg->spf : NULL,
+		msg->dkim_done ? &msg->dkim_v : NULL, conn->leadspc) < 0) {
 		cm_buf_reset(&e->ar);
 		internal(msg, "authentication-results too long");
 	}
 	if (conf->add_received_spf && msg->spf_done &&
 	    msg->spf.received_spf[0] != '\0' &&
 	    cm_buf_printf(&e->received_spf, "%s%s", conn->leadspc ? " " : "",
-	    msg->spf.received_spf) < 0)
+		msg->spf.received_spf) < 0)
 		cm_buf_reset(&e->received_spf);
 }
 
@@ -364,15 +366,16 @@ mf_stage_eom(struct mf_conn *conn, const char *queue_id, struct mf_edits *e,
 		msg->dkim = NULL;
 	} else if (msg->dkim_cut) {
 		memset(&msg->dkim_v, 0, sizeof(msg->dkim_v));
-		msg->dkim_v.result = msg->sigs_seen > 0 ? MF_DKIM_PERMERROR :
-		    MF_DKIM_NONE;
+		msg->dkim_v.result = msg->sigs_seen > 0 ? MF_DKIM_PERMERROR
+							: MF_DKIM_NONE;
 		msg->dkim_done = 1;
 	}
 	build_edits(conn, msg, e);
-	action = msg->skip != NULL ? MF_ACT_ACCEPT :
-	    mf_conf_action(conf, msg->spf_done ? &msg->spf : NULL,
-	    msg->dkim_done ? &msg->dkim_v : NULL, msg->internal_error,
-	    &msg->rule);
+	action = msg->skip != NULL
+	    ? MF_ACT_ACCEPT
+	    : mf_conf_action(conf, msg->spf_done ? &msg->spf : NULL,
+		  msg->dkim_done ? &msg->dkim_v : NULL, msg->internal_error,
+		  &msg->rule);
 	msg->action = action;
 	msg->finished = 1;
 	switch (action) {

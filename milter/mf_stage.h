@@ -40,19 +40,19 @@ enum mf_verdict {
 };
 
 struct mf_macros {
-	const char *queue_id;		/* {i} */
-	const char *auth_authen;	/* {auth_authen} */
-	const char *tls_version;	/* {tls_version} */
-	const char *cipher;		/* {cipher} */
-	const char *cipher_bits;	/* {cipher_bits} */
+	const char *queue_id; /* {i} */
+	const char *auth_authen; /* {auth_authen} */
+	const char *tls_version; /* {tls_version} */
+	const char *cipher; /* {cipher} */
+	const char *cipher_bits; /* {cipher_bits} */
 };
 
 struct mf_edits {
-	const size_t *del;		/* AR occurrence numbers, ascending */
+	const size_t *del; /* AR occurrence numbers, ascending */
 	size_t ndel;
-	struct cm_buf ar;		/* our AR value; len 0: add none */
-	struct cm_buf received_spf;	/* len 0: add none */
-	char quarantine[128];		/* reason when MF_V_QUARANTINE */
+	struct cm_buf ar; /* our AR value; len 0: add none */
+	struct cm_buf received_spf; /* len 0: add none */
+	char quarantine[128]; /* reason when MF_V_QUARANTINE */
 };
 
 int mf_stage_connect(struct mf_conn *, const char *hostname, const char *ip);
@@ -73,8 +73,8 @@ void mf_edits_release(struct mf_edits *);
 
 /* mf_authlog.c */
 struct cm_event;
-struct cm_event *mf_authlog_event(const struct mf_conn *,
-    const struct mf_msg *, const char *action);
+struct cm_event *mf_authlog_event(const struct mf_conn *, const struct mf_msg *,
+    const char *action);
 void mf_authlog_emit(const struct mf_conn *, const struct mf_msg *,
     const char *action);
 /* When set (the offline mode), events go here instead of the log. */

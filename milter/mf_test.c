@@ -89,18 +89,19 @@ mf_test_parse(const char *msg, size_t len, mf_test_header_fn fn, void *arg,
 	cm_buf_init(&value, 1024 * 1024);
 	while (p < end && rc == 0) {
 		next = line_end(p, end, &n);
-		if (n == 0) {			/* end of headers */
+		if (n == 0) { /* end of headers */
 			p = next;
 			break;
 		}
 		if ((colon = memchr(p, ':', n)) == NULL || colon == p ||
 		    *p == ' ' || *p == '\t')
-			break;			/* not a field: body */
+			break; /* not a field: body */
 		cm_buf_reset(&name);
 		cm_buf_reset(&value);
 		cm_buf_append(&name, p, (size_t)(colon - p));
-		while (name.len > 0 && (name.data[name.len - 1] == ' ' ||
-		    name.data[name.len - 1] == '\t'))
+		while (name.len > 0 &&
+		    (name.data[name.len - 1] == ' ' ||
+			name.data[name.len - 1] == '\t'))
 			name.data[--name.len] = '\0';
 		cm_buf_append(&value, colon + 1, n - (size_t)(colon + 1 - p));
 		for (p = next; p < end && (*p == ' ' || *p == '\t'); p = next) {

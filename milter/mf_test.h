@@ -27,11 +27,11 @@
 #define MF_TEST_FILE_MAX (64UL * 1024 * 1024)
 
 /* Called for each header field (value as received, leading space kept). */
-typedef int (*mf_test_header_fn)(void *arg, const char *name,
-    const char *value);
+typedef int (
+    *mf_test_header_fn)(void *arg, const char *name, const char *value);
 
-int mf_test_run(const struct mf_env *, const char *path,
-    const char *client_ip, const char *helo, const char *mail_from);
+int mf_test_run(const struct mf_env *, const char *path, const char *client_ip,
+    const char *helo, const char *mail_from);
 int mf_test_parse(const char *msg, size_t len, mf_test_header_fn, void *arg,
     size_t *body_off);
 

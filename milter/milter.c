@@ -77,7 +77,8 @@ struct opts {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: mailtally-milter [-fnV] [-c FILE]\n"
+	fprintf(stderr,
+	    "usage: mailtally-milter [-fnV] [-c FILE]\n"
 	    "       mailtally-milter [-c FILE] --test MESSAGE "
 	    "[--client-ip IP] [--helo NAME] [--mail-from ADDR]\n");
 	exit(EX_USAGE);
@@ -87,13 +88,15 @@ usage(void)
 static void
 parse_opts(int argc, char **argv, struct opts *o)
 {
+	/* clang-format off */
 	static const struct option lo[] = {
 		{ "test", required_argument, NULL, 't' },
 		{ "client-ip", required_argument, NULL, 'i' },
 		{ "helo", required_argument, NULL, 'h' },
 		{ "mail-from", required_argument, NULL, 'm' },
-		{ NULL, 0, NULL, 0 }
+		{ NULL, 0, NULL, 0 },
 	};
+	/* clang-format on */
 	unsigned int maj, min, pl;
 	int c;
 
@@ -101,13 +104,27 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->conf_path = MF_CONF_DEFAULT_PATH;
 	while ((c = getopt_long(argc, argv, "c:fnV", lo, NULL)) != -1) {
 		switch (c) {
-		case 'c': o->conf_path = optarg; break;
-		case 'f': o->foreground = 1; break;
-		case 'n': o->check = 1; break;
-		case 't': o->test_file = optarg; break;
-		case 'i': o->client_ip = optarg; break;
-		case 'h': o->helo = optarg; break;
-		case 'm': o->mail_from = optarg; break;
+		case 'c':
+			o->conf_path = optarg;
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'n':
+			o->check = 1;
+			break;
+		case 't':
+			o->test_file = optarg;
+			break;
+		case 'i':
+			o->client_ip = optarg;
+			break;
+		case 'h':
+			o->helo = optarg;
+			break;
+		case 'm':
+			o->mail_from = optarg;
+			break;
 		case 'V':
 			smfi_version(&maj, &min, &pl);
 			printf("mailtally-milter %s (libmilter %u.%u.%u)\n",
@@ -136,7 +153,7 @@ conn_spec(const char *listen, char *out, size_t len)
 	if (!v6 && strncmp(listen, "inet:", 5) != 0)
 		return cm_strlcpy(out, listen, len);
 	host = listen + (v6 ? 6 : 5);
-	if (strchr(host, '@') != NULL)		/* already port@host */
+	if (strchr(host, '@') != NULL) /* already port@host */
 		return cm_strlcpy(out, listen, len);
 	if ((colon = strrchr(host, ':')) == NULL)
 		return -1;
@@ -168,7 +185,7 @@ set_nodelay(void)
 		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
 			continue;
 		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one)) < 0)
+			sizeof(one)) < 0)
 			cm_log_warn("setsockopt TCP_NODELAY");
 	}
 }
@@ -189,8 +206,8 @@ open_socket(const struct mf_conf *conf, const struct passwd *pw)
 		path = spec + 6;
 	if (smfi_setconn(spec) != MI_SUCCESS)
 		cm_fatal("smfi_setconn %s failed", spec);
-	old = umask(path != NULL ? (mode_t)(~conf->socket_mode & 0777) :
-	    (mode_t)022);
+	old = umask(
+	    path != NULL ? (mode_t)(~conf->socket_mode & 0777) : (mode_t)022);
 	if (smfi_opensocket(true) != MI_SUCCESS)
 		cm_fatal("cannot open milter socket %s", spec);
 	umask(old);
@@ -315,14 +332,15 @@ env_open(const struct mf_conf *conf, struct mf_env *env)
 	if (!conf->spf && !conf->dkim)
 		return;
 	if ((env->dns = mf_dns_new((const char *const *)conf->dns_nameservers.v,
-	    conf->dns_nameservers.n, conf->dns_timeout_ms, &why)) == NULL)
+		 conf->dns_nameservers.n, conf->dns_timeout_ms, &why)) == NULL)
 		cm_fatal("dns: %s", why);
 	if (conf->spf &&
 	    (env->spf = mf_spf_new(env->dns, conf->authserv_id, &why)) == NULL)
 		cm_fatal("spf: %s", why);
-	if (conf->dkim && (env->dkim = mf_dkim_lib_new(env->dns,
-	    (unsigned)conf->dkim_min_key_bits,
-	    (unsigned)conf->dkim_max_signatures, &why)) == NULL)
+	if (conf->dkim &&
+	    (env->dkim = mf_dkim_lib_new(env->dns,
+		 (unsigned)conf->dkim_min_key_bits,
+		 (unsigned)conf->dkim_max_signatures, &why)) == NULL)
 		cm_fatal("dkim: %s", why);
 }
 
