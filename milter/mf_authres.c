@@ -174,7 +174,7 @@ put_dkim_sig(struct fold *f, struct cm_buf *w, const struct mf_dkim_sig *s)
 	if (cm_buf_printf(w, "dkim=%s", mf_dkim_result_name(s->result)) < 0 ||
 	    fold_word(f, w) < 0)
 		return -1;
-	if (s->reason[0] != '\0') {
+	if (s->reason[0] != '\0' && s->result != MF_DKIM_PASS) {
 		cm_buf_reset(w);
 		if (cm_buf_append(w, "reason=", 7) < 0 ||
 		    put_quoted(w, s->reason) < 0 || fold_word(f, w) < 0)
@@ -214,7 +214,9 @@ put_spf(struct fold *f, struct cm_buf *w, const struct mf_spf_verdict *spf)
 	if (cm_buf_printf(w, "spf=%s", mf_spf_result_name(spf->result)) < 0 ||
 	    fold_word(f, w) < 0)
 		return -1;
-	if (spf->reason[0] != '\0') {
+	/* A reason helps only for errors; "matched -all" is noise. */
+	if (spf->reason[0] != '\0' && (spf->result == MF_SPF_TEMPERROR ||
+	    spf->result == MF_SPF_PERMERROR)) {
 		cm_buf_reset(w);
 		if (cm_buf_append(w, "reason=", 7) < 0 ||
 		    put_quoted(w, spf->reason) < 0 || fold_word(f, w) < 0)

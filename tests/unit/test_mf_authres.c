@@ -115,6 +115,8 @@ test_build_spf_only(void **state)
 		    "dns timeout",
 		    ID ";\n\tspf=temperror reason=\"dns timeout\" "
 		       "smtp.mailfrom=a@b.example\n\tsmtp.helo=h.example" },
+		{ "no reason for a verdict", MF_SPF_FAIL, "a@b.example", "",
+		    "matched -all", ID ";\n\tspf=fail smtp.mailfrom=a@b.example" },
 		{ "reason escapes", MF_SPF_PERMERROR, "", "h.example",
 		    "bad \"x\" \\ ;",
 		    ID ";\n\tspf=permerror reason=\"bad \\\"x\\\" \\\\ ;\" "
