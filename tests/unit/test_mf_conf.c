@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -292,6 +293,36 @@ test_action(void **state)
 	}
 }
 
+/* The sample config sets every key to its default. */
+static void
+test_sample(void **state)
+{
+	struct mf_conf a, b;
+	char err[512], path[4096], *pa = NULL, *pb = NULL;
+	size_t la = 0, lb = 0;
+	const char *top = getenv("top_srcdir");
+	FILE *fa, *fb;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/conf/mailtally-milter.conf",
+	    top != NULL ? top : ".");
+	if (mf_conf_load(&a, path, err, sizeof(err)) != 0)
+		fail_msg("sample: %s", err);
+	if (load(&b, "", err, sizeof(err)) != 0)
+		fail_msg("defaults: %s", err);
+	fa = open_memstream(&pa, &la);
+	fb = open_memstream(&pb, &lb);
+	mf_conf_print(&a, fa);
+	mf_conf_print(&b, fb);
+	fclose(fa);
+	fclose(fb);
+	assert_string_equal(pa, pb);
+	free(pa);
+	free(pb);
+	mf_conf_free(&a);
+	mf_conf_free(&b);
+}
+
 int
 main(void)
 {
@@ -301,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_action),
+		cmocka_unit_test(test_sample),
 	};
 
 	return cmocka_run_group_tests_name("mf_conf", tests, NULL, NULL);
