@@ -70,8 +70,7 @@ const char *const mf_action_names[] = {
 
 const struct cm_conf_def mf_conf_defs[] = {
 	STR(listen, "inet:127.0.0.1:8891"),
-	{ "socket_mode", CM_CONF_STR, "0660", 0, 0, F(socket_mode_text),
-	    NULL, NULL, NULL, NULL, 0 },
+	NUM("socket_mode", CM_CONF_INT, "0660", 0, 0777, socket_mode),
 	STR(user, NULL),
 	STR(pid_file, NULL),
 	STR(authserv_id, NULL),
@@ -194,17 +193,10 @@ static int
 post_check(struct mf_conf *conf, const char **key, const char **why)
 {
 	struct mf_reply r;
-	char host[MF_DOMAIN_MAX + 1], *end;
-	long v;
+	char host[MF_DOMAIN_MAX + 1];
 
 	if ((*key = "listen", check_listen(conf->listen, why)) < 0)
 		return -1;
-	*key = "socket_mode";
-	v = strtol(conf->socket_mode_text != NULL ? conf->socket_mode_text : "",
-	    &end, 8);
-	if (conf->socket_mode_text == NULL || *end != '\0' || v < 0 || v > 0777)
-		return (*why = "need an octal mode such as 0660", -1);
-	conf->socket_mode = (int)v;
 	*key = "authserv_id";
 	if (conf->authserv_id == NULL) {
 		if (gethostname(host, sizeof(host)) < 0)

@@ -9,7 +9,7 @@
  *	cm_log_conf_defs[] into conf->log).
  *
  *	mf_conf_load() applies the defaults, reads the file (NULL: defaults
- *	only) and checks what cm_conf cannot (listen syntax, socket_mode,
+ *	only) and checks what cm_conf cannot (listen syntax,
  *	reply texts); mf_conf_load_buf() does the same from memory.
  *
  *	mf_conf_action() maps the verdicts of one message to the action the
@@ -46,8 +46,7 @@ enum mf_action {
 
 struct mf_conf {
 	char *listen;
-	char *socket_mode_text;
-	int socket_mode; /* parsed from socket_mode_text, octal */
+	long long socket_mode; /* octal in the file */
 	char *user;
 	char *pid_file;
 	char *authserv_id; /* default: gethostname() */
