@@ -81,7 +81,15 @@ put_spf(struct cm_event *ev, const struct mf_msg *msg)
 	const struct mf_spf_verdict *s = &msg->spf;
 
 	if (!msg->spf_done) {
+		/* The same JSON type whether checked or not (ELK mappings). */
+		cm_event_flags(ev, CM_EV_TEXT);
 		cm_event_str(ev, "spf", msg->skip != NULL ? "skipped" : "none");
+		cm_event_flags(ev, CM_EV_JSON);
+		cm_event_obj_begin(ev, "spf");
+		cm_event_str(ev, "result",
+		    msg->skip != NULL ? "skipped" : "none");
+		cm_event_obj_end(ev);
+		cm_event_flags(ev, CM_EV_BOTH);
 		return;
 	}
 	cm_event_flags(ev, CM_EV_TEXT);
@@ -115,8 +123,15 @@ put_dkim(struct cm_event *ev, const struct mf_msg *msg)
 	size_t i;
 
 	if (!msg->dkim_done) {
+		cm_event_flags(ev, CM_EV_TEXT);
 		cm_event_str(ev, "dkim",
 		    msg->skip != NULL ? "skipped" : "none");
+		cm_event_flags(ev, CM_EV_JSON);
+		cm_event_str(ev, "dkim_result",
+		    msg->skip != NULL ? "skipped" : "none");
+		cm_event_arr_begin(ev, "dkim");
+		cm_event_arr_end(ev);
+		cm_event_flags(ev, CM_EV_BOTH);
 		return;
 	}
 	mf_authlog_dkim_summary(v, sum, sizeof(sum));

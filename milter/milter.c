@@ -305,18 +305,28 @@ signal_thread(void *arg)
 	return NULL;
 }
 
-/* start_signals - block SIGUSR1 everywhere, one thread takes it */
+/*
+ * start_signals - block SIGUSR1 everywhere, one thread takes it. SIGHUP,
+ * SIGTERM and SIGINT are blocked here too, before any thread exists:
+ * libmilter's signal thread sigwait()s for them, and a thread that left
+ * them unblocked would be killed by the default action instead.
+ */
 static void
 start_signals(void)
 {
-	static sigset_t set;
+	static sigset_t usr1;
+	sigset_t all;
 	pthread_t t;
 
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
-	    pthread_create(&t, NULL, signal_thread, &set) != 0)
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	all = usr1;
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGINT);
+	if (pthread_sigmask(SIG_BLOCK, &all, NULL) != 0 ||
+	    pthread_create(&t, NULL, signal_thread, &usr1) != 0)
 		cm_fatal("cannot start the signal thread");
 	pthread_detach(t);
 }

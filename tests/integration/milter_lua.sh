@@ -207,7 +207,10 @@ while kill -0 $MPID 2>/dev/null && [ $i -lt 30 ]; do
 done
 if kill -0 $MPID 2>/dev/null; then
 	notok "milter stops on SIGTERM"
+elif ! grep -q ": stopping" $T/milter.log; then
+	notok "milter stops on SIGTERM (exited without its stopping line)"
+	MPID=
 else
-	ok "milter stops on SIGTERM"
+	ok "milter stops on SIGTERM, cleanly"
 	MPID=
 fi
