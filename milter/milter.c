@@ -62,6 +62,7 @@
 #include "mf_test.h"
 
 #define FD_SCAN_MAX 1024
+#define MF_MILTER_DATA_MAX (256 * 1024 - 1)	/* libmilter's MILTER_MDS_256K */
 
 struct opts {
 	const char *conf_path;
@@ -404,6 +405,12 @@ main(int argc, char **argv)
 	env_open(&conf, &env);
 	if (mf_cb_register(&env) < 0)
 		cm_fatal("smfi_register failed");
+	/*
+	 * libmilter drops a session whose packet exceeds 64 KiB, and
+	 * Postfix sends a header field of up to header_size_limit (100 KiB)
+	 * in one packet: allow 256 KiB so that such mail is not tempfailed.
+	 */
+	(void)smfi_setmaxdatasize(MF_MILTER_DATA_MAX);
 	open_socket(&conf, pw);
 	if (!o.foreground)
 		daemonize();

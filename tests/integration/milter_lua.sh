@@ -15,7 +15,7 @@ MILTER=$top_builddir/milter/mailtally-milter
 DIR=$top_srcdir/tests/integration/miltertest
 SCRIPTS=${MT_SCRIPTS:-"t-forged t-reject t-internal t-softfail t-dkim t-hostile t-forged"}
 LOGCHECKS=8
-NTESTS=$(( $(echo $SCRIPTS | wc -w) + LOGCHECKS + 4 ))
+NTESTS=$(( $(echo $SCRIPTS | wc -w) + LOGCHECKS + 5 ))
 n=0
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -134,7 +134,15 @@ export MT_SIGNED
 
 for s in $SCRIPTS; do
 	if [ "$s" = t-forged ] && [ -f $T/t-hostile.out ]; then
-		# after the hostile scripts: a 1 MiB header over the raw protocol
+		# after the hostile scripts: big headers over the raw protocol;
+		# 100 KiB (Postfix's header_size_limit) must be answered
+		$PY $DIR/bigheader.py 127.0.0.1 $MPORT 100 >$T/big100.out 2>&1
+		if grep -q "end of message answered: b'a'" $T/big100.out; then
+			ok "100 KiB header answered"
+		else
+			notok "100 KiB header answered"
+			sed 's/^/# /' $T/big100.out
+		fi
 		if $PY $DIR/bigheader.py 127.0.0.1 $MPORT >$T/big.out 2>&1; then
 			ok "1 MiB header: $(cat $T/big.out)"
 		else

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-# bigheader.py HOST PORT - send one message with a 1 MiB header field over
+# bigheader.py HOST PORT [KIB] - send one message with a header field of
+# KIB KiB (default 1024) over
 # the raw milter protocol (miltertest itself crashes on a packet that
 # big). libmilter may refuse the packet and drop the connection, or
 # answer; either is fine. Prints what happened; exits 0 unless the
@@ -37,6 +38,7 @@ def step(s, cmd, data=b""):
 
 
 def main():
+    kib = int(sys.argv[3]) if len(sys.argv) > 3 else 1024
     s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
     # version 6, every action, every protocol step offered
     send(s, b"O", struct.pack("!III", 6, 0x1FF, 0x1FFFFF & ~0x100000))
@@ -49,7 +51,7 @@ def main():
         (b"M", b"<hostile@pass.example>\x00"),
         (b"R", b"<bob@example.net>\x00"),
         (b"T", b""),
-        (b"L", b"X-Big\x00 " + b"A" * (1024 * 1024) + b"\x00"),
+        (b"L", b"X-Big\x00 " + b"A" * (kib * 1024) + b"\x00"),
         (b"N", b""),
         (b"B", b"big\r\n"),
     ]
