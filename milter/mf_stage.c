@@ -256,6 +256,34 @@ trimmed_copy(char *dst, size_t size, const char *v)
 		dst[--n] = '\0';
 }
 
+/*
+ * feed_dkim_header - one field to DKIM, folded lines ending in CRLF.
+ * Postfix joins the lines of a folded field with a bare LF; DKIM's
+ * "simple" header canonicalization needs the CRLF the signer saw.
+ */
+static int
+feed_dkim_header(struct mf_msg *msg, const char *name, const char *value)
+{
+	struct cm_buf crlf;
+	const char *p;
+	int rc;
+
+	for (p = value; (p = strchr(p, '\n')) != NULL; p++)
+		if (p == value || p[-1] != '\r')
+			break;
+	if (p == NULL)
+		return mf_dkim_header(msg->dkim, name, value);
+	cm_buf_init(&crlf, 0);
+	for (p = value; *p != '\0'; p++)
+		if ((*p == '\n' && (p == value || p[-1] != '\r') &&
+		    cm_buf_putc(&crlf, '\r') < 0) || cm_buf_putc(&crlf, *p) < 0)
+			break;
+	rc = crlf.overflow || *p != '\0' ? -1 :
+	    mf_dkim_header(msg->dkim, name, cm_buf_str(&crlf));
+	cm_buf_release(&crlf);
+	return rc;
+}
+
 /* mf_stage_header - one header field, name and value as received */
 int
 mf_stage_header(struct mf_conn *conn, const char *name, const char *value)
@@ -289,7 +317,7 @@ mf_stage_header(struct mf_conn *conn, const char *name, const char *value)
 		}
 		return MF_V_CONTINUE;
 	}
-	if (msg->dkim != NULL && mf_dkim_header(msg->dkim, name, value) < 0)
+	if (msg->dkim != NULL && feed_dkim_header(msg, name, value) < 0)
 		internal(msg, "dkim header");
 	return MF_V_CONTINUE;
 }

@@ -77,19 +77,24 @@ if $PY -c 'import dkim' 2>/dev/null && command -v openssl >/dev/null; then
 	P=$(openssl rsa -in $T/dkim.key -pubout -outform DER 2>/dev/null |
 	    base64 -w0)
 	DKIM_TXT="txt-record=sel1._domainkey.pass.example,\"v=DKIM1; k=rsa; p=${P:0:200}\",\"${P:200}\""
-	$PY - $T/dkim.key $T/signed.eml <<'EOF'
+	# relaxed/relaxed, and simple/simple with a folded Subject (Postfix
+	# hands folded lines over joined with a bare LF)
+	$PY - $T/dkim.key $T/signed.eml $T/signed-simple.eml <<'EOF'
 import dkim, sys
-msg = (b"From: Alice <alice@pass.example>\r\n"
-       b"To: Bob <bob@example.net>\r\n"
-       b"Subject: signed\r\n"
-       b"Message-ID: <signed-1@pass.example>\r\n"
-       b"Date: Mon, 23 Nov 2026 16:00:00 +0000\r\n"
-       b"\r\n"
-       b"A signed body.\r\nSecond line.\r\n")
-sig = dkim.sign(msg, b"sel1", b"pass.example", open(sys.argv[1], "rb").read(),
-                canonicalize=(b"relaxed", b"relaxed"),
-                include_headers=[b"from", b"to", b"subject", b"message-id", b"date"])
-open(sys.argv[2], "wb").write(sig + msg)
+key = open(sys.argv[1], "rb").read()
+for c, path, subj in ((b"relaxed", sys.argv[2], b"signed"),
+                      (b"simple", sys.argv[3], b"signed and\r\n\tfolded")):
+    msg = (b"From: Alice <alice@pass.example>\r\n"
+           b"To: Bob <bob@example.net>\r\n"
+           b"Subject: " + subj + b"\r\n"
+           b"Message-ID: <signed-" + c + b"@pass.example>\r\n"
+           b"Date: Mon, 23 Nov 2026 16:00:00 +0000\r\n"
+           b"\r\n"
+           b"A signed body.\r\nSecond line.\r\n")
+    sig = dkim.sign(msg, b"sel1", b"pass.example", key, canonicalize=(c, c),
+                    include_headers=[b"from", b"to", b"subject",
+                                     b"message-id", b"date"])
+    open(path, "wb").write(sig + msg)
 EOF
 fi
 
@@ -194,7 +199,7 @@ log_has "hostile messages logged" "mail_from=<hostile@pass.example>" \
     "action=accept"
 log_has "queue id from the macro" "^.*QID[0-9]*: auth "
 log_has "dkim pass logged" "dkim=pass:pass.example" \
-    "message_id=\"<signed-1@pass.example>\""
+    "message_id=\"<signed-relaxed@pass.example>\""
 
 if kill -0 $MPID 2>/dev/null; then
 	ok "milter still running after hostile input"

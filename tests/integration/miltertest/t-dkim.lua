@@ -1,10 +1,18 @@
--- t-dkim.lua - a message signed by the runner (rsa-sha256, 2048 bits,
--- key in the test DNS server) gets dkim=pass in our header.
+-- t-dkim.lua - messages signed by the runner (rsa-sha256, 2048 bits,
+-- key in the test DNS server) get dkim=pass in our header: relaxed, and
+-- simple with a folded header (sent with LF joins, as Postfix does).
 dofile(os.getenv("MT_LIB"))
 
 local conn = open("mail.pass.example", "192.0.2.7", "mail.pass.example")
 envelope(conn, "<alice@pass.example>", { "<bob@example.net>" })
-local r = send_file(conn, os.getenv("MT_SIGNED"))
+local r = send_file(conn, os.getenv("MT_DATA") .. "/signed-simple.eml")
+if r ~= SMFIR_ACCEPT and r ~= SMFIR_CONTINUE then
+	fail("eom: got " .. tostring(r))
+end
+contains(ar(conn), "dkim=pass (2048-bit rsa key) header.d=pass.example", "simple")
+
+envelope(conn, "<alice@pass.example>", { "<bob@example.net>" })
+r = send_file(conn, os.getenv("MT_SIGNED"))
 if r ~= SMFIR_ACCEPT and r ~= SMFIR_CONTINUE then
 	fail("eom: got " .. tostring(r))
 end
