@@ -215,8 +215,9 @@ put_spf(struct fold *f, struct cm_buf *w, const struct mf_spf_verdict *spf)
 	    fold_word(f, w) < 0)
 		return -1;
 	/* A reason helps only for errors; "matched -all" is noise. */
-	if (spf->reason[0] != '\0' && (spf->result == MF_SPF_TEMPERROR ||
-	    spf->result == MF_SPF_PERMERROR)) {
+	if (spf->reason[0] != '\0' &&
+	    (spf->result == MF_SPF_TEMPERROR ||
+		spf->result == MF_SPF_PERMERROR)) {
 		cm_buf_reset(w);
 		if (cm_buf_append(w, "reason=", 7) < 0 ||
 		    put_quoted(w, spf->reason) < 0 || fold_word(f, w) < 0)

@@ -276,10 +276,12 @@ feed_dkim_header(struct mf_msg *msg, const char *name, const char *value)
 	cm_buf_init(&crlf, 0);
 	for (p = value; *p != '\0'; p++)
 		if ((*p == '\n' && (p == value || p[-1] != '\r') &&
-		    cm_buf_putc(&crlf, '\r') < 0) || cm_buf_putc(&crlf, *p) < 0)
+			cm_buf_putc(&crlf, '\r') < 0) ||
+		    cm_buf_putc(&crlf, *p) < 0)
 			break;
-	rc = crlf.overflow || *p != '\0' ? -1 :
-	    mf_dkim_header(msg->dkim, name, cm_buf_str(&crlf));
+	rc = crlf.overflow || *p != '\0'
+	    ? -1
+	    : mf_dkim_header(msg->dkim, name, cm_buf_str(&crlf));
 	cm_buf_release(&crlf);
 	return rc;
 }

@@ -62,7 +62,7 @@
 #include "mf_test.h"
 
 #define FD_SCAN_MAX 1024
-#define MF_MILTER_DATA_MAX (256 * 1024 - 1)	/* libmilter's MILTER_MDS_256K */
+#define MF_MILTER_DATA_MAX (256 * 1024 - 1) /* libmilter's MILTER_MDS_256K */
 
 struct opts {
 	const char *conf_path;

@@ -112,7 +112,7 @@ build(struct cursor *c, const char *id)
 	}
 	cm_buf_init(&out, 65536);
 	if (mf_authres_build(&out, id, flags & 1 ? &spf : NULL,
-	    flags & 2 ? &dkim : NULL, (int)(flags & 4)) == 0)
+		flags & 2 ? &dkim : NULL, (int)(flags & 4)) == 0)
 		check_header(&out, id);
 	cm_buf_release(&out);
 }

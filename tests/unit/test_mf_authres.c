@@ -92,7 +92,8 @@ test_build_design_example(void **state)
 	sig_fill(&dkim.sig[0], MF_DKIM_PASS, "example.org", "sel1",
 	    "rsa-sha256", 2048, "AbCdEf12", "");
 	check_build("pass/pass", &spf, &dkim, 0,
-	    ID ";\n"
+	    ID
+	    ";\n"
 	    "\tdkim=pass (2048-bit rsa key) header.d=example.org header.s=sel1\n"
 	    "\theader.a=rsa-sha256 header.b=AbCdEf12;\n"
 	    "\tspf=pass smtp.mailfrom=alice@example.org smtp.helo=mail.example.org");
@@ -116,7 +117,8 @@ test_build_spf_only(void **state)
 		    ID ";\n\tspf=temperror reason=\"dns timeout\" "
 		       "smtp.mailfrom=a@b.example\n\tsmtp.helo=h.example" },
 		{ "no reason for a verdict", MF_SPF_FAIL, "a@b.example", "",
-		    "matched -all", ID ";\n\tspf=fail smtp.mailfrom=a@b.example" },
+		    "matched -all",
+		    ID ";\n\tspf=fail smtp.mailfrom=a@b.example" },
 		{ "reason escapes", MF_SPF_PERMERROR, "", "h.example",
 		    "bad \"x\" \\ ;",
 		    ID ";\n\tspf=permerror reason=\"bad \\\"x\\\" \\\\ ;\" "
@@ -151,10 +153,11 @@ test_build_several_sigs(void **state)
 	    "ed25519-sha256", 256, "abc+/123", "");
 	sig_fill(&dkim.sig[1], MF_DKIM_FAIL, "other.example", "s2",
 	    "rsa-sha256", 1024, "ZZZZZZZZ", "body hash mismatch");
-	sig_fill(&dkim.sig[2], MF_DKIM_POLICY, "old.example", "s3",
-	    "rsa-sha1", 0, "", "rsa-sha1");
+	sig_fill(&dkim.sig[2], MF_DKIM_POLICY, "old.example", "s3", "rsa-sha1",
+	    0, "", "rsa-sha1");
 	check_build("three signatures", NULL, &dkim, 0,
-	    ID ";\n"
+	    ID
+	    ";\n"
 	    "\tdkim=pass (256-bit ed25519 key) header.d=example.org header.s=s1\n"
 	    "\theader.a=ed25519-sha256 header.b=abc+/123;\n"
 	    "\tdkim=fail reason=\"body hash mismatch\" (1024-bit rsa key)\n"
@@ -185,10 +188,11 @@ test_build_folding(void **state)
 	dkim.nsigs = MF_DKIM_SIGS_MAX;
 	for (i = 0; i < dkim.nsigs; i++) {
 		snprintf(d, sizeof(d), "%zu.%s", i,
-		    i % 2 ? "a.very.long.subdomain.name.of.an.example.org" :
-			    "x.example");
+		    i % 2 ? "a.very.long.subdomain.name.of.an.example.org"
+			  : "x.example");
 		sig_fill(&dkim.sig[i], MF_DKIM_FAIL, d, "selector2026",
-		    "rsa-sha256", 4096, "AbCdEf12", "signature verification "
+		    "rsa-sha256", 4096, "AbCdEf12",
+		    "signature verification "
 		    "failed because the key was revoked");
 	}
 	cm_buf_init(&out, 65536);

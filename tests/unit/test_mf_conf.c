@@ -70,19 +70,19 @@ test_good(void **state)
 
 	(void)state;
 	if (load(&c,
-	    "listen = unix:/run/mailtally/milter.sock\n"
-	    "socket_mode = 0600\n"
-	    "user = nobody\n"
-	    "authserv_id = MX.example.net\n"
-	    "internal_hosts = 10.0.0.0/8 2001:db8::/32\n"
-	    "dns_nameservers = 127.0.0.1@5353, 127.0.0.2\n"
-	    "dns_timeout = 250ms\n"
-	    "on_spf_fail = reject\n"
-	    "on_spf_softfail = quarantine\n"
-	    "on_dns_error = tempfail\n"
-	    "spf_reject_reply = 5.7.23 SPF says no\n"
-	    "max_header_bytes = 1M\n",
-	    err, sizeof(err)) != 0)
+		"listen = unix:/run/mailtally/milter.sock\n"
+		"socket_mode = 0600\n"
+		"user = nobody\n"
+		"authserv_id = MX.example.net\n"
+		"internal_hosts = 10.0.0.0/8 2001:db8::/32\n"
+		"dns_nameservers = 127.0.0.1@5353, 127.0.0.2\n"
+		"dns_timeout = 250ms\n"
+		"on_spf_fail = reject\n"
+		"on_spf_softfail = quarantine\n"
+		"on_dns_error = tempfail\n"
+		"spf_reject_reply = 5.7.23 SPF says no\n"
+		"max_header_bytes = 1M\n",
+		err, sizeof(err)) != 0)
 		fail_msg("good config: %s", err);
 	assert_string_equal(c.listen, "unix:/run/mailtally/milter.sock");
 	assert_int_equal(c.socket_mode, 0600);
@@ -105,7 +105,7 @@ test_bad(void **state)
 {
 	static const struct {
 		const char *text;
-		const char *want;	/* substring of the error */
+		const char *want; /* substring of the error */
 	} t[] = {
 		{ "no_such_key = 1\n", "no_such_key" },
 		{ "on_spf_fail = bounce\n", "on_spf_fail" },
@@ -182,9 +182,10 @@ test_reply(void **state)
 		if ((rc == 0) != t[i].ok)
 			fail_msg("[%s]: got %d, want ok=%d", t[i].in, rc,
 			    t[i].ok);
-		if (rc == 0 && (strcmp(r.rcode, t[i].rcode) != 0 ||
-		    strcmp(r.xcode, t[i].xcode) != 0 ||
-		    strcmp(r.text, t[i].text) != 0))
+		if (rc == 0 &&
+		    (strcmp(r.rcode, t[i].rcode) != 0 ||
+			strcmp(r.xcode, t[i].xcode) != 0 ||
+			strcmp(r.text, t[i].text) != 0))
 			fail_msg("[%s]: got %s|%s|%s, want %s|%s|%s", t[i].in,
 			    r.rcode, r.xcode, r.text, t[i].rcode, t[i].xcode,
 			    t[i].text);
@@ -202,8 +203,8 @@ test_action(void **state)
 		const char *conf;
 		int spf, dkim, internal;
 		int want;
-		const char *rule;	/* NULL: none */
-		const char *xcode;	/* reply for reject/tempfail */
+		const char *rule; /* NULL: none */
+		const char *xcode; /* reply for reject/tempfail */
 	} t[] = {
 		{ "defaults accept spf fail", "", MF_SPF_FAIL, MF_DKIM_FAIL, 1,
 		    MF_ACT_ACCEPT, NULL, NULL },
@@ -286,8 +287,8 @@ test_action(void **state)
 		if (t[i].xcode != NULL) {
 			assert_int_equal(mf_conf_reply(&c, got, rule, &r), 0);
 			if (strcmp(r.xcode, t[i].xcode) != 0)
-				fail_msg("%s: got reply %s, want %s",
-				    t[i].name, r.xcode, t[i].xcode);
+				fail_msg("%s: got reply %s, want %s", t[i].name,
+				    r.xcode, t[i].xcode);
 		}
 		mf_conf_free(&c);
 	}

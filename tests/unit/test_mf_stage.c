@@ -57,7 +57,7 @@ setup(void **state)
 
 	memset(&f, 0, sizeof(f));
 	if (mf_conf_load_buf(&f.conf, "t", text, strlen(text), err,
-	    sizeof(err)) != 0)
+		sizeof(err)) != 0)
 		fail_msg("config: %s", err);
 	f.env.conf = &f.conf;
 	f.conn = mf_conn_new(&f.env);
@@ -268,8 +268,8 @@ test_parse(void **state)
 		    "[A| 1\n\t2\n  3][B| x]", 23 },
 		{ "no body", "A: 1\n", "[A| 1]", 5 },
 		{ "space before colon", "A : 1\n\n", "[A| 1]", 7 },
-		{ "not a field ends headers", "A: 1\nnot a field\n",
-		    "[A| 1]", 5 },
+		{ "not a field ends headers", "A: 1\nnot a field\n", "[A| 1]",
+		    5 },
 		{ "leading continuation", " x: 1\n", "", 0 },
 		{ "empty", "", "", 0 },
 	};
@@ -280,12 +280,12 @@ test_parse(void **state)
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		cm_buf_init(&c.out, 0);
 		assert_int_equal(mf_test_parse(t[i].in, strlen(t[i].in),
-		    collect, &c, &body), 0);
+				     collect, &c, &body),
+		    0);
 		if (strcmp(cm_buf_str(&c.out), t[i].want) != 0 ||
 		    body != t[i].body)
-			fail_msg("%s: got %s at %zu, want %s at %zu",
-			    t[i].name, cm_buf_str(&c.out), body, t[i].want,
-			    t[i].body);
+			fail_msg("%s: got %s at %zu, want %s at %zu", t[i].name,
+			    cm_buf_str(&c.out), body, t[i].want, t[i].body);
 		cm_buf_release(&c.out);
 	}
 }
