@@ -14,7 +14,7 @@ top_builddir=${top_builddir:-.}
 MILTER=$top_builddir/milter/mailtally-milter
 DIR=$top_srcdir/tests/integration/miltertest
 SCRIPTS=${MT_SCRIPTS:-"t-forged t-reject t-internal t-softfail t-dkim t-hostile t-forged"}
-LOGCHECKS=8
+LOGCHECKS=9
 NTESTS=$(( $(echo $SCRIPTS | wc -w) + LOGCHECKS + 5 ))
 n=0
 
@@ -125,6 +125,8 @@ internal_hosts = 10.0.0.0/8
 dns_nameservers = 127.0.0.1@$DPORT
 dns_timeout = 2s
 on_spf_fail = reject
+on_spf_softfail = quarantine
+on_dkim_fail = tempfail
 log_target = file:$T/milter.log
 log_format = text
 EOF
@@ -193,7 +195,10 @@ log_has "spf fail rejected at MAIL" "spf=fail" "action=reject" \
     "rule=on_spf_fail"
 log_has "internal client skipped" "skip=internal" "action=accept" \
     "client_ip=10.1.2.3"
-log_has "softfail accepted" "spf=softfail" "action=accept"
+log_has "softfail quarantined" "spf=softfail" "action=quarantine" \
+    "rule=on_spf_softfail"
+log_has "dkim fail tempfailed at end of message" "dkim=fail:pass.example" \
+    "action=tempfail" "rule=on_dkim_fail"
 log_has "100 recipients counted" "rcpt_count=100"
 log_has "hostile messages logged" "mail_from=<hostile@pass.example>" \
     "action=accept"

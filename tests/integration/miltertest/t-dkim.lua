@@ -21,4 +21,22 @@ contains(v, "dkim=pass (2048-bit rsa key) header.d=pass.example", "dkim")
 contains(v, "header.s=sel1", "dkim")
 contains(v, "header.a=rsa-sha256", "dkim")
 contains(v, "spf=pass", "spf")
+
+-- The same message with its body changed: dkim=fail, and with
+-- on_dkim_fail = tempfail the end of message is answered 451 4.7.0.
+local f = io.open(os.getenv("MT_SIGNED"), "rb")
+local text = f:read("*a")
+f:close()
+local tampered = os.getenv("MT_DATA") .. "/tampered.eml"
+f = io.open(tampered, "wb")
+f:write((text:gsub("A signed body", "A changed body")))
+f:close()
+envelope(conn, "<alice@pass.example>", { "<bob@example.net>" })
+r = send_file(conn, tampered)
+if r ~= SMFIR_REPLYCODE then
+	fail("eom of a tampered message: got " .. tostring(r) .. ", want a 451 reply")
+end
+if mt.eom_check(conn, MT_HDRINSERT) then
+	fail("header added to a tempfailed message")
+end
 mt.disconnect(conn)
