@@ -383,6 +383,7 @@ main(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	if (mf_conf_load(&conf, o.conf_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "mailtally-milter: %s\n", err);
+		mf_conf_free(&conf);
 		return EX_CONFIG;
 	}
 	if (o.check) {
