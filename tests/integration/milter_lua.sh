@@ -15,7 +15,7 @@ MILTER=$top_builddir/milter/mailtally-milter
 DIR=$top_srcdir/tests/integration/miltertest
 SCRIPTS=${MT_SCRIPTS:-"t-forged t-reject t-internal t-softfail t-dkim t-hostile t-forged"}
 LOGCHECKS=9
-NTESTS=$(( $(echo $SCRIPTS | wc -w) + LOGCHECKS + 5 ))
+NTESTS=$(( $(echo $SCRIPTS | wc -w) + LOGCHECKS + 6 ))
 n=0
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -231,4 +231,10 @@ elif ! grep -q ": stopping" $T/milter.log; then
 else
 	ok "milter stops on SIGTERM, cleanly"
 	MPID=
+fi
+if grep -q -e "Sanitizer" -e "runtime error" $T/milter.err; then
+	notok "no sanitizer report at exit (leaks)"
+	sed 's/^/# /' $T/milter.err | head -60
+else
+	ok "no sanitizer report at exit (leaks)"
 fi
