@@ -59,7 +59,7 @@ verdict(SMFICTX *ctx, int v, struct mf_reply *r)
 		return SMFIS_CONTINUE;
 	case MF_V_REJECT:
 	case MF_V_TEMPFAIL:
-		if (r->rcode[0] != '\0' &&
+		if (r != NULL && r->rcode[0] != '\0' &&
 		    smfi_setreply(ctx, r->rcode, r->xcode, r->text) !=
 			MI_SUCCESS)
 			cm_log_warnx("smfi_setreply failed");

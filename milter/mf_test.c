@@ -86,7 +86,7 @@ mf_test_parse(const char *msg, size_t len, mf_test_header_fn fn, void *arg,
 	int rc = 0;
 
 	cm_buf_init(&name, 1024);
-	cm_buf_init(&value, 1024 * 1024);
+	cm_buf_init(&value, (size_t)1024 * 1024);
 	while (p < end && rc == 0) {
 		next = line_end(p, end, &n);
 		if (n == 0) { /* end of headers */

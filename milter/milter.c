@@ -177,10 +177,12 @@ set_nodelay(void)
 	int fd, on, one = 1;
 
 	for (fd = 0; fd < FD_SCAN_MAX; fd++) {
+		on = 0;
 		sl = sizeof(on);
 		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &sl) < 0 ||
 		    !on)
 			continue;
+		memset(&ss, 0, sizeof(ss));
 		sl = sizeof(ss);
 		if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
 		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
