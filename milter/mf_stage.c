@@ -349,6 +349,19 @@ mf_stage_body(struct mf_conn *conn, const unsigned char *p, size_t len)
 	return MF_V_CONTINUE;
 }
 
+/* received_spf_value - the value, without a "Received-SPF:" label */
+static const char *
+received_spf_value(const char *v)
+{
+	static const char label[] = "Received-SPF:";
+
+	if (strncasecmp(v, label, sizeof(label) - 1) == 0)
+		v += sizeof(label) - 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	return v;
+}
+
 /* build_edits - forged headers to delete, our header, Received-SPF */
 static void
 build_edits(struct mf_conn *conn, struct mf_msg *msg, struct mf_edits *e)
@@ -368,7 +381,7 @@ build_edits(struct mf_conn *conn, struct mf_msg *msg, struct mf_edits *e)
 	if (conf->add_received_spf && msg->spf_done &&
 	    msg->spf.received_spf[0] != '\0' &&
 	    cm_buf_printf(&e->received_spf, "%s%s", conn->leadspc ? " " : "",
-		msg->spf.received_spf) < 0)
+		received_spf_value(msg->spf.received_spf)) < 0)
 		cm_buf_reset(&e->received_spf);
 }
 

@@ -127,6 +127,7 @@ dns_timeout = 2s
 on_spf_fail = reject
 on_spf_softfail = quarantine
 on_dkim_fail = tempfail
+add_received_spf = yes
 log_target = file:$T/milter.log
 log_format = text
 EOF

@@ -23,4 +23,12 @@ contains(v, "mx.example.net;", "our header")
 contains(v, "spf=pass smtp.mailfrom=alice@pass.example", "our header")
 contains(v, "smtp.helo=mail.pass.example", "our header")
 contains(v, "dkim=none", "our header")
+if not mt.eom_check(conn, MT_HDRINSERT, "Received-SPF") then
+	fail("no Received-SPF (add_received_spf = yes)")
+end
+local rs = mt.getheader(conn, "Received-SPF", 0)
+contains(rs, " pass (mx.example.net: domain of pass.example designates 192.0.2.7", "Received-SPF")
+if rs:find("Received%-SPF") ~= nil then
+	fail("Received-SPF value repeats its label: [" .. rs .. "]")
+end
 mt.disconnect(conn)
