@@ -14,7 +14,7 @@ top_builddir=${top_builddir:-.}
 MILTER=$top_builddir/milter/mailtally-milter
 DIR=$top_srcdir/tests/integration/miltertest
 SCRIPTS=${MT_SCRIPTS:-"t-forged t-reject t-internal t-softfail t-dkim t-hostile t-forged"}
-LOGCHECKS=9
+LOGCHECKS=10
 NTESTS=$(( $(echo $SCRIPTS | wc -w) + LOGCHECKS + 6 ))
 n=0
 
@@ -196,6 +196,9 @@ log_has "spf fail rejected at MAIL" "spf=fail" "action=reject" \
     "rule=on_spf_fail"
 log_has "internal client skipped" "skip=internal" "action=accept" \
     "client_ip=10.1.2.3"
+log_has "authenticated client skipped, TLS and SASL logged" \
+    "skip=authenticated" "sasl_user=alice" "tls.version=TLSv1.3" \
+    "tls.bits=128"
 log_has "softfail quarantined" "spf=softfail" "action=quarantine" \
     "rule=on_spf_softfail"
 log_has "dkim fail tempfailed at end of message" "dkim=fail:pass.example" \

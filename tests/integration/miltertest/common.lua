@@ -36,10 +36,12 @@ function open(host, ip, helo)
 	return conn
 end
 
--- envelope - MAIL FROM and recipients, all expected to continue
-function envelope(conn, from, rcpts)
+-- envelope - MAIL FROM and recipients, all expected to continue; extra
+-- is an optional list of MAIL-stage macro names and values
+function envelope(conn, from, rcpts, extra)
+	local up = unpack or table.unpack
 	qid = "QID" .. tostring(math.random(100000, 999999))
-	mt.macro(conn, SMFIC_MAIL, "i", qid)
+	mt.macro(conn, SMFIC_MAIL, "i", qid, up(extra or {}))
 	if mt.mailfrom(conn, from) ~= nil then
 		fail("mt.mailfrom failed")
 	end
