@@ -389,6 +389,9 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 	if (o.check) {
+		/* The resolver and libraries check what the parser cannot. */
+		env_open(&conf, &env);
+		env_close(&env);
 		mf_conf_print(&conf, stdout);
 		mf_conf_free(&conf);
 		return 0;

@@ -8,7 +8,7 @@
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 MILTER=$top_builddir/milter/mailtally-milter
-N=11
+N=12
 n=0
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -59,6 +59,12 @@ check "-n prints every key" sh -c "grep -q '^authserv_id = mx.example.net' $T/ou
 rc=$?
 check "-n on a bad config exits 78" [ $rc -eq 78 ]
 check "-n names file, line and key" grep -q "bad.conf:3: on_spf_fail" $T/out
+
+printf 'dns_nameservers = not-an-address\n' >$T/badns.conf
+"$MILTER" -n -c $T/badns.conf >$T/out 2>&1
+rc=$?
+check "-n checks the name servers too" sh -c \
+    "[ $rc -eq 78 ] && grep -q 'dns: ' $T/out"
 
 "$MILTER" -f --helo x >$T/out 2>&1
 rc=$?
