@@ -64,39 +64,8 @@
 
 #include "cm_buf.h"
 #include "cm_log.h"
+#include "cm_util.h"
 #include "log_int.h"
-
-/*
- * utf8_len - length of the valid UTF-8 sequence at s (n bytes left), or
- * 0: no overlong forms, surrogates or code points above U+10FFFF.
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need, i;
-	unsigned int cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2, cp = s[0] & 0x1f, min = 0x80;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		need = 3, cp = s[0] & 0x0f, min = 0x800;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		need = 4, cp = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
 
 /*
  * cm_log_json_escape - append s[0..n) as the inside of a JSON string, stopping
@@ -122,7 +91,8 @@ cm_log_json_escape(struct cm_buf *b, const char *s, size_t n, size_t limit)
 			piece = "\\t", tl = 2;
 		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
 			piece = s + i, tl = 1;
-		} else if (p[i] >= 0x80 && (k = utf8_len(p + i, n - i)) > 0) {
+		} else if (p[i] >= 0x80 &&
+		    (k = cm_utf8_len(p + i, n - i)) > 0) {
 			piece = s + i, tl = k;
 		} else {
 			k = 1;
