@@ -81,7 +81,7 @@ test_good(void **state)
 		"on_spf_softfail = quarantine\n"
 		"on_dns_error = tempfail\n"
 		"spf_reject_reply = 5.7.23 SPF says no\n"
-		"max_header_bytes = 1M\n",
+		"max_header_bytes = 32k\n",
 		err, sizeof(err)) != 0)
 		fail_msg("good config: %s", err);
 	assert_string_equal(c.listen, "unix:/run/mailtally/milter.sock");
@@ -96,7 +96,7 @@ test_good(void **state)
 	assert_int_equal(c.on_spf_fail, MF_ACT_REJECT);
 	assert_int_equal(c.on_spf_softfail, MF_ACT_QUARANTINE);
 	assert_int_equal(c.on_dns_error, MF_ACT_TEMPFAIL);
-	assert_int_equal(c.max_header_bytes, 1048576);
+	assert_int_equal(c.max_header_bytes, 32768);
 	mf_conf_free(&c);
 }
 
@@ -122,6 +122,7 @@ test_bad(void **state)
 		{ "dkim_max_signatures = 0\n", "dkim_max_signatures" },
 		{ "dkim_max_signatures = 17\n", "dkim_max_signatures" },
 		{ "max_header_bytes = 10\n", "max_header_bytes" },
+		{ "max_header_bytes = 65537\n", "max_header_bytes" },
 		{ "dns_timeout = 2h\n", "dns_timeout" },
 		{ "internal_hosts = 10.0.0.1/8\n", "internal_hosts" },
 		{ "log_rcpt_max = -1\n", "log_rcpt_max" },
