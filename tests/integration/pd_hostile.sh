@@ -61,7 +61,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-ulimit -n 4096 2>/dev/null
+ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
 
 # start NAME IDLE MAXCONN: start a daemon on the first free port; sets
 # PORT and PID, log in $T/NAME.log.
@@ -236,6 +236,12 @@ else
 fi
 
 # 1,000 idle connections (each served once) and one more client.
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 2100 ]; then
+	ok "1,000 connections # SKIP cannot raise ulimit -n to 2100"
+	ok "1,000 idle connections: another client # SKIP ulimit -n"
+	[ $fails -eq 0 ]
+	exit
+fi
 if ! start b 300s 2000; then
 	not_ok "1,000 idle connections: daemon starts"
 	not_ok "1,000 idle connections: another client answered"
