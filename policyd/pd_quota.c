@@ -171,6 +171,7 @@ pd_quota_keys(const struct pd_config *cfg, const struct pd_limit *lim,
 	it->ttl_s = sp.ttl_s;
 	it->slot = sp.slot;
 	it->nslots = sp.slot_s ? sp.nslots : 0;
+	it->keep = sp.keep;
 	it->resets_at = sp.slot_s ? 0 : sp.end;
 	it->eff_max = it->max;
 	return 0;

@@ -16,9 +16,10 @@
  *	KEYS[2i]	counter of limit i (string, or hash of slots)
  *	KEYS[2i+1]	override hash of limit i's subject (field: limit name)
  *	ARGV[1..4]	commit (0|1), has_instance (0|1), marker TTL, n
- *	ARGV[5+6(i-1)..] name, max, cost, ttl, slot, nslots of limit i
- *			(nslots 0: calendar counter; else rolling slots
- *			slot-nslots .. slot of a hash, older ones deleted)
+ *	ARGV[5+7(i-1)..] name, max, cost, ttl, slot, nslots, keep of
+ *			limit i (nslots 0: calendar counter; else the
+ *			rolling slots slot-nslots+1 .. slot of a hash are
+ *			counted, and slots slot-keep and older deleted)
  *
  *	Reply: {dup, over, used_1, max_1, ..., used_n, max_n}: dup 1 when
  *	the marker existed (nothing added), over the 1-based index of the
@@ -38,7 +39,7 @@ const char pd_redis_script[] =
     "local res = {0, 0}\n"
     "local over = 0\n"
     "for i = 1, n do\n"
-    "  local b = 4 + (i - 1) * 6\n"
+    "  local b = 4 + (i - 1) * 7\n"
     "  local ck = KEYS[2 * i]\n"
     "  local max = tonumber(ARGV[b + 2])\n"
     "  local o = redis.call('HGET', KEYS[2 * i + 1], ARGV[b + 1])\n"
@@ -52,7 +53,7 @@ const char pd_redis_script[] =
     "    local h = redis.call('HGETALL', ck)\n"
     "    for j = 1, #h, 2 do\n"
     "      local s = tonumber(h[j])\n"
-    "      if s and s >= slot - nslots and s <= slot then\n"
+    "      if s and s > slot - nslots and s <= slot then\n"
     "        used = used + (tonumber(h[j + 1]) or 0)\n"
     "      end\n"
     "    end\n"
@@ -69,7 +70,7 @@ const char pd_redis_script[] =
     "    over = 0\n"
     "  elseif over == 0 then\n"
     "    for i = 1, n do\n"
-    "      local b = 4 + (i - 1) * 6\n"
+    "      local b = 4 + (i - 1) * 7\n"
     "      local ck = KEYS[2 * i]\n"
     "      local slot = tonumber(ARGV[b + 5])\n"
     "      local nslots = tonumber(ARGV[b + 6])\n"
@@ -79,7 +80,7 @@ const char pd_redis_script[] =
     "        local h = redis.call('HKEYS', ck)\n"
     "        for j = 1, #h do\n"
     "          local s = tonumber(h[j])\n"
-    "          if s == nil or s < slot - nslots then\n"
+    "          if s == nil or s <= slot - tonumber(ARGV[b + 7]) then\n"
     "            redis.call('HDEL', ck, h[j])\n"
     "          end\n"
     "        end\n"

@@ -58,7 +58,7 @@ struct pd_plan_item {
 	long long max; /* config max (after config override) */
 	long long cost;
 	long long ttl_s;
-	long long slot, nslots; /* rolling windows; nslots 0: calendar */
+	long long slot, nslots, keep; /* rolling; nslots 0: calendar */
 	long long resets_at; /* calendar: window end */
 	/* results */
 	long long used; /* before this request */

@@ -226,7 +226,7 @@ item_used(struct mem_store *ms, struct pd_plan *plan, struct pd_plan_item *it)
 	}
 	for (i = 0; i < e->nf; i++) {
 		slot = strtoll(e->f[i].name, NULL, 10);
-		if (slot >= it->slot - it->nslots && slot <= it->slot)
+		if (slot > it->slot - it->nslots && slot <= it->slot)
 			it->used += e->f[i].v;
 	}
 }
@@ -246,8 +246,8 @@ item_add(struct mem_store *ms, struct pd_plan *plan, struct pd_plan_item *it)
 			return -1;
 	} else {
 		for (i = e->nf; i-- > 0;)
-			if (strtoll(e->f[i].name, NULL, 10) <
-			    it->slot - it->nslots)
+			if (strtoll(e->f[i].name, NULL, 10) <=
+			    it->slot - it->keep)
 				field_drop(e, i);
 		snprintf(name, sizeof name, "%lld", it->slot);
 		if (field_add(e, name, it->cost) == -1)

@@ -65,7 +65,7 @@
 #include "pd_store.h"
 
 #define BACKOFF_MIN_MS 100
-#define ARGS_MAX (3 + 1 + 2 * PD_LIMITS_MAX + 4 + 6 * PD_LIMITS_MAX)
+#define ARGS_MAX (3 + 1 + 2 * PD_LIMITS_MAX + 4 + 7 * PD_LIMITS_MAX)
 #define STUCK_TIMEOUTS 3
 
 struct rstore;
@@ -266,7 +266,7 @@ struct rargs {
 	int argc;
 	const char *argv[ARGS_MAX];
 	size_t len[ARGS_MAX];
-	char num[4 + 5 * PD_LIMITS_MAX][24];
+	char num[4 + 6 * PD_LIMITS_MAX][24];
 	int nnum;
 };
 
@@ -317,6 +317,7 @@ build_args(struct rstore *rs, const struct pd_plan *p, int commit, int eval,
 		arg_num(a, it->ttl_s > 0 ? it->ttl_s : 1);
 		arg_num(a, it->slot);
 		arg_num(a, it->nslots);
+		arg_num(a, it->keep);
 	}
 }
 

@@ -132,14 +132,16 @@ calendar_span(int kind, long long now, struct pd_span *out)
 
 /*
  * pd_window_span - where "now" falls in the window of a limit. For a
- * rolling window: the slot length, the current slot and how many slots
- * before it count; the id is "r" + the window in seconds, so changing a
- * window's length starts a fresh counter.
+ * rolling window: the slot length g, the current slot, and how many slots
+ * (the current one included) count: the fewest whose span reaches back
+ * past now - w, so the span is the window plus less than one slot. The
+ * id is "r" + the window in seconds, so changing a window's length starts
+ * a fresh counter.
  */
 int
 pd_window_span(const struct pd_limit *lim, long long now, struct pd_span *out)
 {
-	long long w = lim->window_s;
+	long long w = lim->window_s, g;
 	int n;
 
 	memset(out, 0, sizeof *out);
@@ -149,12 +151,16 @@ pd_window_span(const struct pd_limit *lim, long long now, struct pd_span *out)
 		return calendar_span(lim->window, now, out);
 	if (w < 1)
 		return -1;
-	out->slot_s = (w + PD_ROLLING_SLOTS - 1) / PD_ROLLING_SLOTS;
-	out->nslots = (w + out->slot_s - 1) / out->slot_s;
-	out->slot = now / out->slot_s;
-	out->start = (out->slot - out->nslots) * out->slot_s;
-	out->end = (out->slot + 1) * out->slot_s;
-	out->ttl_s = (out->nslots + 2) * out->slot_s;
+	g = out->slot_s = (w + PD_ROLLING_SLOTS - 1) / PD_ROLLING_SLOTS;
+	out->slot = now / g;
+	/* Fewest slots whose span holds (now - w, now]: at least one. */
+	out->nslots = 1 + (w - 1 - now % g + g - 1) / g;
+	if (w - 1 - now % g <= 0)
+		out->nslots = 1;
+	out->start = (out->slot - out->nslots + 1) * g;
+	out->end = (out->slot + 1) * g;
+	out->keep = (w + g - 1) / g + 2;
+	out->ttl_s = (out->keep + 1) * g;
 	n = snprintf(out->id, sizeof out->id, "r%lld", w);
 	return n < 0 || (size_t)n >= sizeof out->id ? -1 : 0;
 }

@@ -14,13 +14,14 @@
  *	counter is exact; its id names the window ("d20261123",
  *	"w2026-48", "m202611") and its key expires after the window ends.
  *
- *	Rolling windows (1s..31d) count in slots of slot_s = ceil(W/60)
- *	seconds, at most 61 of them: the used count is the sum of the slots
- *	slot-nslots .. slot (nslots = ceil(W/slot_s)), a span of at least W
- *	and less than W + slot_s seconds that always covers the last W
- *	seconds. So no W-long interval ever holds more than MAX; a request
- *	may be refused early by what was counted up to slot_s seconds
- *	before the window (the error bound, one direction only).
+ *	Rolling windows (1s..31d) count in slots of g = ceil(W/60) seconds:
+ *	the used count is the sum of the nslots newest slots, the fewest
+ *	whose span holds the last W seconds (now - W, now]; that span is
+ *	longer than W by less than g seconds. So no W-long interval ever
+ *	holds more than MAX (never too lenient), and a request may be
+ *	refused early only by what was counted in the g - 1 seconds before
+ *	the window (the error bound, one direction). Windows up to 60 s
+ *	(g = 1) are exact. Slots older than keep are deleted at commit.
  *
  *	The clock ("now", seconds since the epoch) is always passed in, so
  *	tests inject it.
@@ -44,7 +45,8 @@ struct pd_span {
 	char id[24]; /* key suffix */
 	long long slot_s; /* rolling: slot length (0: calendar) */
 	long long slot; /* rolling: now / slot_s */
-	long long nslots; /* rolling: slots before the current one */
+	long long nslots; /* rolling: slots counted, current included */
+	long long keep; /* rolling: slots kept in the store */
 	long long ttl_s; /* key lifetime from now */
 };
 

@@ -188,7 +188,7 @@ read_used(redisContext *rc, const struct pd_plan_item *it, long long *used,
 			    r->element[j + 1]->type != REDIS_REPLY_STRING)
 				continue;
 			s = strtoll(r->element[j]->str, NULL, 10);
-			if (s < it->slot - it->nslots || s > it->slot)
+			if (s <= it->slot - it->nslots || s > it->slot)
 				continue;
 			*used += strtoll(r->element[j + 1]->str, NULL, 10);
 			if (*oldest == -1 || s < *oldest)
@@ -209,6 +209,15 @@ fmt_time(long long t, char *buf, size_t len)
 	    strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
 		snprintf(buf, len, "%lld", t);
 	return buf;
+}
+
+/* rolling_free - when the oldest counted slot has left the window */
+static long long
+rolling_free(const struct pd_limit *lim, long long oldest)
+{
+	long long g = (lim->window_s + PD_ROLLING_SLOTS - 1) / PD_ROLLING_SLOTS;
+
+	return (oldest + 1) * g - 1 + lim->window_s;
 }
 
 /* cmd_usage - one line per limit */
@@ -237,11 +246,8 @@ cmd_usage(redisContext *rc, const char *id)
 		if (it.nslots == 0)
 			fmt_time(it.resets_at, when, sizeof when);
 		else if (oldest >= 0)
-			fmt_time((oldest + it.nslots + 1) *
-				((cfg.limits[i].window_s + PD_ROLLING_SLOTS -
-				     1) /
-				    PD_ROLLING_SLOTS),
-			    when, sizeof when);
+			fmt_time(rolling_free(&cfg.limits[i], oldest), when,
+			    sizeof when);
 		else
 			snprintf(when, sizeof when, "-");
 		printf("%s %s %lld/%lld %s%s %s\n", cfg.limits[i].name, win,
