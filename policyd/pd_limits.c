@@ -210,18 +210,21 @@ parse_reply(const struct word *w, struct pd_limit *lim, const char **why)
 	for (; p < end; p++) {
 		if (*p == '\\' && p + 1 < end)
 			p++;
-		else if (*p == '"' || (unsigned char)*p < 0x20 ||
-		    (unsigned char)*p == 0x7f) {
-			free(out);
-			*why = "reply text has a bare quote or control byte";
-			return -1;
-		}
+		else if (*p == '"')
+			goto bad;
+		/* Reply text goes on one policy reply line: no controls. */
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+			goto bad;
 		*o++ = *p;
 	}
 	*o = 0;
 	free(lim->reply);
 	lim->reply = out;
 	return 0;
+bad:
+	free(out);
+	*why = "reply text has a bare quote or control byte";
+	return -1;
 }
 
 /* parse_option - defer, reject, key=..., reply="..." */

@@ -89,6 +89,7 @@ static const struct lcase cases[] = {
 	{ "x", "1m 10 messages reply=\"tab\there\"", NULL },
 	{ "x", "1m 10 messages reply=\"cr\rlf\n\"", NULL },
 	{ "x", "1m 10 messages a b c d e f", NULL },
+	{ "x", "1m 10 messages reply=\"a\\\x0f\"", NULL },
 	{ "x", "1m 10 messages\x01", NULL },
 	{ "x", "1m 10 messages key=identity\xff", NULL },
 };
