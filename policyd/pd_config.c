@@ -16,8 +16,8 @@
  *	(cm_log_conf_defs, base &cfg->log). "limit NAME = ..." and
  *	"override IDENTITY LIMIT = MAX" are keyed entries parsed by
  *	pd_limits.c. After the file, check_config() checks what one key
- *	alone cannot: overrides name a limit, the store URL and the zone
- *	exist, socket_mode is octal.
+ *	alone cannot: overrides name a limit, the store URL parses, the zone
+ *	exists, exempt identities normalize.
  *
  *	The load functions start from a zeroed *cfg; after an error *cfg
  *	may hold part of a configuration: call pd_config_free() either way.
@@ -78,7 +78,7 @@ static void override_free(void *);
 
 static const struct cm_conf_def pd_defs[] = {
 	KEY("listen", CM_CONF_LIST, "inet:127.0.0.1:10031", 0, 0, listen),
-	KEY("socket_mode", CM_CONF_STR, "0660", 0, 0, socket_mode_text),
+	KEY("socket_mode", CM_CONF_INT, "0660", 0, 0777, socket_mode),
 	KEY("user", CM_CONF_STR, NULL, 0, 0, user),
 	KEY("pid_file", CM_CONF_STR, NULL, 0, 0, pid_file),
 	KEY("max_connections", CM_CONF_INT, "1000", 1, 100000, max_connections),
@@ -244,23 +244,6 @@ sections(const struct pd_config *ccfg, struct cm_conf_section sec[3])
 	sec[2].base = NULL;
 }
 
-/* parse_mode - socket_mode: octal 0..0777 */
-static int
-parse_mode(const char *s, long long *mode)
-{
-	long long v = 0;
-
-	if (s == NULL || *s == 0 || strlen(s) > 4)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '7')
-			return -1;
-		v = v * 8 + (*s - '0');
-	}
-	*mode = v;
-	return v <= 0777 ? 0 : -1;
-}
-
 /* prefix_ok - a key prefix: 1-32 of [A-Za-z0-9_.-] */
 static int
 prefix_ok(const char *s)
@@ -326,10 +309,6 @@ check_config(struct pd_config *cfg, const char **why)
 {
 	struct pd_redis_url url;
 
-	if (parse_mode(cfg->socket_mode_text, &cfg->socket_mode) == -1) {
-		*why = "want an octal mode such as 0660";
-		return "socket_mode";
-	}
 	if (cfg->store == NULL) {
 		*why =
 		    "want redis://HOST:PORT/DB, redis+unix:///PATH or memory";
@@ -376,7 +355,7 @@ finish_load(struct pd_config *cfg, const char *name, char *err, size_t errlen)
 	return -1;
 }
 
-/* pd_config_load - defaults, then the file, then the checks */
+/* pd_config_load - the file over the defaults, then the checks */
 int
 pd_config_load(struct pd_config *cfg, const char *path, char *err,
     size_t errlen)
@@ -385,8 +364,7 @@ pd_config_load(struct pd_config *cfg, const char *path, char *err,
 
 	memset(cfg, 0, sizeof *cfg);
 	sections(cfg, sec);
-	if (cm_conf_defaults(sec, err, errlen) == -1 ||
-	    cm_conf_load_file(sec, path, err, errlen) == -1)
+	if (cm_conf_load_file(sec, path, err, errlen) == -1)
 		return -1;
 	return finish_load(cfg, path, err, errlen);
 }
@@ -400,8 +378,7 @@ pd_config_load_buf(struct pd_config *cfg, const char *name, const char *buf,
 
 	memset(cfg, 0, sizeof *cfg);
 	sections(cfg, sec);
-	if (cm_conf_defaults(sec, err, errlen) == -1 ||
-	    cm_conf_load_buf(sec, name, buf, len, err, errlen) == -1)
+	if (cm_conf_load_buf(sec, name, buf, len, err, errlen) == -1)
 		return -1;
 	return finish_load(cfg, name, err, errlen);
 }

@@ -62,7 +62,6 @@ struct pd_config {
 	/* logging */
 	struct cm_log_conf log;
 	/* added by pd_config.c (additive) */
-	char *socket_mode_text; /* the key as written; socket_mode = octal */
 	char *path; /* the file loaded, for messages */
 };
 
