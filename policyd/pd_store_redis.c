@@ -30,8 +30,9 @@
  *	answered at once.
  * DIAGNOSTICS
  *	The store logs "store: redis unavailable: WHY" when it goes from
- *	working to failing and "store: redis available" when it works
- *	again: once per state change, never per request. The password is
+ *	working to failing and "store: redis available again (N requests
+ *	failed)" once it has worked for a second without a failure: once
+ *	per state change, never per request. The password is
  *	never logged. Nothing here exits.
  * SECURITY
  *	Replies are untrusted: type and element count are checked before
@@ -67,6 +68,7 @@
 #define BACKOFF_MIN_MS 100
 #define ARGS_MAX (3 + 1 + 2 * PD_LIMITS_MAX + 4 + 7 * PD_LIMITS_MAX)
 #define STUCK_TIMEOUTS 3
+#define RECOVER_MS 1000
 
 struct rstore;
 
@@ -93,6 +95,8 @@ struct rstore {
 	uint64_t last_ok_ms; /* last reply or connect */
 	int timeouts; /* in a row, since the last reply */
 	int failing; /* logged as unavailable */
+	unsigned long long nfailed; /* requests failed in this episode */
+	uint64_t last_fail_ms;
 	int closing;
 	struct rreq *reqs; /* in flight, for close */
 };
@@ -106,15 +110,25 @@ store_failed(struct rstore *rs, const char *why)
 	if (!rs->failing)
 		cm_log_warnx("store: redis unavailable: %s", why);
 	rs->failing = 1;
+	rs->last_fail_ms = cm_mono_ms();
 }
 
-/* store_ok - note a good reply; log when the store was failing */
+/*
+ * store_ok - note a good reply. The store counts as working again, and
+ * says so once, only after RECOVER_MS without a failure: a store that
+ * flaps (timeouts under load) logs one line per episode, not two per
+ * flap.
+ */
 static void
 store_ok(struct rstore *rs)
 {
-	if (rs->failing)
-		cm_log_info("store: redis available");
-	rs->failing = 0;
+	if (rs->failing && cm_mono_ms() - rs->last_fail_ms >= RECOVER_MS) {
+		cm_log_info("store: redis available again (%llu requests "
+			    "failed)",
+		    rs->nfailed);
+		rs->failing = 0;
+		rs->nfailed = 0;
+	}
 	rs->timeouts = 0;
 	rs->backoff_ms = BACKOFF_MIN_MS;
 	rs->last_ok_ms = cm_mono_ms();
@@ -128,6 +142,8 @@ req_answer(struct rreq *rq, int status, const char *err)
 		return;
 	rq->plan = NULL;
 	evtimer_del(rq->timer);
+	if (status != PD_STORE_OK)
+		rq->rs->nfailed++;
 	rq->done(rq->arg, status, err);
 }
 
@@ -434,12 +450,14 @@ redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
 	plan->over = -1;
 	plan->dup = plan->committed = 0;
 	if (rs->ac == NULL) {
+		rs->nfailed++;
 		done(arg, PD_STORE_RETRY, "not connected");
 		return;
 	}
 	if ((rq = calloc(1, sizeof *rq)) == NULL ||
 	    (rq->timer = evtimer_new(rs->base, on_timeout, rq)) == NULL) {
 		free(rq);
+		rs->nfailed++;
 		done(arg, PD_STORE_RETRY, "out of memory");
 		return;
 	}
@@ -451,6 +469,8 @@ redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
 	if (req_send(rq) == -1) {
 		event_free(rq->timer);
 		free(rq);
+		store_failed(rs, "cannot send (connection closing)");
+		rs->nfailed++;
 		done(arg, PD_STORE_RETRY, "cannot send");
 		return;
 	}

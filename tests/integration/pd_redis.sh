@@ -8,7 +8,7 @@
 # unix socket + AUTH, and the password never logged. Prints TAP; skips
 # when redis-server is not installed.
 
-N=18
+N=19
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -39,7 +39,7 @@ cleanup() {
 		    kill -9 "$(cat "$f")" 2>/dev/null
 	done
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
-	rm -rf "$T"
+	[ -n "$KEEP" ] && cp "$T/err" /tmp/pd_redis_err; rm -rf "$T"
 }
 trap cleanup EXIT
 
@@ -159,6 +159,15 @@ check "calendar day resets at local midnight (Europe/Berlin)" \
     "$(cat "$T/cal.out")" \
     "dunno=2 defer=1 reject=0 storeerr=0 dunno=0 defer=1 reject=0 storeerr=0 dunno=2 defer=1 reject=0 storeerr=0 "
 
+# Rolling window in the Lua script, same answers as the memory store.
+printf 'limit burst = 1m 3 messages\n' > "$T/roll.conf"
+grep -v '^limit' "$T/c.conf" >> "$T/roll.conf"
+printf 'eom roll@example.org 5 1\nclock 59\neom roll@example.org 1 1\nclock 1\neom roll@example.org 4 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 2>/dev/null |
+    grep dunno | tr '\n' ' ' > "$T/roll.out"
+check "rolling 1m window: exact at one-second slots" "$(cat "$T/roll.out")" \
+    "dunno=3 defer=2 reject=0 storeerr=0 dunno=0 defer=1 reject=0 storeerr=0 dunno=3 defer=1 reject=0 storeerr=0 "
+
 cmd 'eom kill@example.org 10 1' >/dev/null
 kill -9 "$(cat "$T/r1.pid")"
 check "Redis killed: every request answered with on_store_error" \
@@ -167,6 +176,7 @@ start_redis r1 --port "$PORT" --appendonly yes --appendfsync always
 r=$(cmd 'until_ok kill@example.org')
 case $r in "ok after"*) ok "Redis back: counting resumes ($r)" ;;
 *) not_ok "Redis back: counting resumes: got '$r'" ;; esac
+cmd 'pause 1100' >/dev/null # "available again" after 1 s of quiet
 cmd 'eom kill@example.org 10 1' >/dev/null
 check "no commit lost across the restart" \
     "$(rcli GET "mt:{kill@example.org}:daily:d$DAY")" 21
@@ -178,8 +188,10 @@ kill -CONT "$(cat "$T/r1.pid")"
 r=$(cmd 'until_ok hang@example.org')
 case $r in "ok after"*) ok "Redis resumed: counting resumes ($r)" ;;
 *) not_ok "Redis resumed: counting resumes: got '$r'" ;; esac
+cmd 'pause 1100' >/dev/null
+cmd 'eom hang@example.org 1 1' >/dev/null
 check "store errors logged once per outage" \
-    "$(grep -c 'redis unavailable' "$T/err") $(grep -c 'redis available' "$T/err")" \
+    "$(grep -c 'redis unavailable' "$T/err") $(grep -c 'redis available again' "$T/err")" \
     "2 2"
 
 # Unix socket, database 3, AUTH from a file; the password never logged.
