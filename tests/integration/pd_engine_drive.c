@@ -237,6 +237,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "pd_engine_drive: %s\n", conf ? err : "no -c");
 		return 2;
 	}
+	if (cm_log_setup(&cfg.log, &why) == -1) {
+		fprintf(stderr, "pd_engine_drive: log: %s\n", why);
+		return 2;
+	}
 	if ((base = event_base_new()) == NULL ||
 	    (eng = pd_engine_new(&cfg, base, &why)) == NULL) {
 		fprintf(stderr, "pd_engine_drive: %s\n", why);

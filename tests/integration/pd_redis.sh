@@ -8,7 +8,7 @@
 # unix socket + AUTH, and the password never logged. Prints TAP; skips
 # when redis-server is not installed.
 
-N=19
+N=20
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -218,6 +218,12 @@ check "unix socket + AUTH + db; wrong password is a store error" \
     "dunno=2 defer=0 reject=0 storeerr=0 dunno=0 defer=0 reject=0 storeerr=2 2"
 check "the password never reaches the log" \
     "$(cat "$T/err" "$T/uerr" | grep -c 's3cret')" 0
+
+printf 'store = memory\nlimit daily = day 1 messages\n' > "$T/m.conf"
+"$CTL" -c "$T/m.conf" usage a@example.org > /dev/null 2> "$T/m.err"
+rc=$?
+check "mailtally-ctl on store = memory: says it cannot reach it, exit 1" \
+    "$rc $(grep -c 'cannot reach an embedded store' "$T/m.err")" "1 1"
 
 redis-cli -s "$T/r2.sock" -a s3cret-Pw-77 --no-auth-warning shutdown nosave \
     >/dev/null 2>&1
