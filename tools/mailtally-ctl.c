@@ -49,6 +49,8 @@
 static struct pd_config cfg;
 static long long now;
 
+static void usage(void) __attribute__((__noreturn__));
+
 /* usage - the synopsis, exit 2 */
 static void
 usage(void)
@@ -313,8 +315,8 @@ main(int argc, char **argv)
 {
 	const char *path = CTL_DEFAULT_CONF, *why;
 	char err[512], id[PD_IDENTITY_MAX + 1];
-	redisContext *rc;
-	int c, rm = 0, ret;
+	redisContext *rc = NULL;
+	int c, rm = 0, ret = 2;
 
 	cm_log_init("mailtally-ctl");
 	now = (long long)time(NULL);
