@@ -402,6 +402,22 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 	req_free(rq);
 }
 
+/*
+ * drop_connection - free a connection that does not answer. Not
+ * redisAsyncDisconnect(), which waits for the pending replies of a server
+ * that may never send them. The requests in flight get their NULL reply
+ * (and free themselves) inside redisAsyncFree().
+ */
+static void
+drop_connection(struct rstore *rs)
+{
+	redisAsyncContext *ac = rs->ac;
+
+	rs->ac = NULL;
+	redisAsyncFree(ac);
+	schedule_reconnect(rs);
+}
+
 /* on_timeout - store_timeout passed before the reply */
 static void
 on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -419,7 +435,7 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 	    rs->ac != NULL) {
 		cm_log_warnx("store: redis silent for %llu ms, reconnecting",
 		    (unsigned long long)quiet);
-		redisAsyncDisconnect(rs->ac);
+		drop_connection(rs);
 	}
 }
 

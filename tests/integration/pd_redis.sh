@@ -8,7 +8,7 @@
 # unix socket + AUTH, and the password never logged. Prints TAP; skips
 # when redis-server is not installed.
 
-N=20
+N=21
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -184,6 +184,10 @@ check "no commit lost across the restart" \
 kill -STOP "$(cat "$T/r1.pid")"
 check "Redis hung: requests answered at store_timeout" \
     "$(cmd 'eom hang@example.org 3 3')" "dunno=0 defer=0 reject=0 storeerr=3"
+cmd 'pause 2100' >/dev/null # silent for 2 s: the connection is dropped
+check "Redis hung for 2 s: still answered, connection dropped" \
+    "$(cmd 'eom hang@example.org 3 3') $(grep -c 'silent for' "$T/err")" \
+    "dunno=0 defer=0 reject=0 storeerr=3 1"
 kill -CONT "$(cat "$T/r1.pid")"
 r=$(cmd 'until_ok hang@example.org')
 case $r in "ok after"*) ok "Redis resumed: counting resumes ($r)" ;;
