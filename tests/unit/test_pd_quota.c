@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "cm_log.h"
 #include "pd_config.h"
@@ -476,6 +477,64 @@ test_memory_follows_keys(void **state)
 	fx_close(&f);
 }
 
+/*
+ * test_store_down - a Redis store that cannot connect: every decision
+ * that needs it is answered by on_store_error, never as "count is 0";
+ * states that need no store still answer DUNNO.
+ */
+static void
+test_store_down(void **state)
+{
+	static const struct {
+		const char *conf, *req, *want;
+	} t[] = {
+		{ "on_store_error = dunno\n", EOM(A, 1), DUNNO },
+		{ "on_store_error = defer\n", EOM(A, 1),
+		    "action=DEFER_IF_PERMIT 4.3.0 Quota service temporarily "
+		    "unavailable" },
+		{ "on_store_error = defer\n", RCPT(A),
+		    "action=DEFER_IF_PERMIT 4.3.0 Quota service temporarily "
+		    "unavailable" },
+		{ "on_store_error = defer\n", "protocol_state=DATA", DUNNO },
+		{ "on_store_error = defer\nmode = monitor\n", EOM(A, 1),
+		    DUNNO },
+	};
+	static struct pd_request req;
+	struct pd_config cfg;
+	struct pd_engine *eng;
+	struct event_base *base;
+	struct fx f;
+	char conf[512], err[512];
+	const char *why = "";
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		n = snprintf(conf, sizeof conf,
+		    "store = redis+unix:///nonexistent/redis.sock\n"
+		    "store_reconnect_max = 10s\n"
+		    "limit daily = day 0 messages\n%s",
+		    t[i].conf);
+		if (pd_config_load_buf(&cfg, "t.conf", conf, (size_t)n, err,
+			sizeof err) == -1)
+			fail_msg("config: %s", err);
+		assert_non_null(base = event_base_new());
+		if ((eng = pd_engine_new(&cfg, base, &why)) == NULL)
+			fail_msg("engine: %s", why);
+		memset(&f, 0, sizeof f);
+		pd_test_req(&req, t[i].req);
+		pd_engine_decide(eng, &req, fx_reply, &f);
+		while (f.nreply == 0)
+			event_base_loop(base, EVLOOP_ONCE);
+		if (strcmp(f.reply, t[i].want) != 0)
+			fail_msg("%s%s: got \"%s\", want \"%s\"", t[i].conf,
+			    t[i].req, f.reply, t[i].want);
+		pd_engine_free(eng);
+		event_base_free(base);
+		pd_config_free(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -488,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_memory_follows_keys),
+		cmocka_unit_test(test_store_down),
 	};
 
 	cm_log_init("test_pd_quota");
