@@ -24,8 +24,8 @@
  *	code 4.3.0 (configure on_store_error = defer).
  * DIAGNOSTICS
  *	Exit 0 after quit or end of input; 2 on a bad config or command.
- *	A request unanswered after 10 s is a failure (exit 3): the engine
- *	must always answer.
+ *	A request unanswered for 10 s is a failure (exit 3): the engine must
+ *	always answer.
  */
 #include "config.h"
 
@@ -102,10 +102,9 @@ on_reply(void *arg, const char *reply)
 		b->reject++;
 	else
 		b->defer++;
-	if (b->sent < b->total)
-		send_one(b, NULL);
-	else if (b->answered == b->total)
-		event_base_loopbreak(base);
+	/* The loop in run_batch sends the next one (no recursion when the
+	 * store answers before pd_engine_decide() returns). */
+	event_base_loopbreak(base);
 }
 
 /* send_one - one END-OF-MESSAGE (or RCPT when inst is "-") request */
@@ -139,19 +138,27 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
 	exit(3);
 }
 
-/* run_batch - send, then loop until every reply is in */
+/*
+ * run_batch - keep conc requests in flight until every reply is in. The
+ * watchdog restarts with every reply: no request may wait WATCHDOG_S.
+ */
 static void
 run_batch(struct batch *b, const char *inst)
 {
 	struct timeval tv = { WATCHDOG_S, 0 };
 	struct event *wd = evtimer_new(base, on_watchdog, NULL);
-	long i;
+	long seen = -1;
 
-	evtimer_add(wd, &tv);
-	for (i = 0; i < b->conc && b->sent < b->total; i++)
-		send_one(b, inst);
-	while (b->answered < b->total)
-		event_base_loop(base, EVLOOP_ONCE);
+	while (b->answered < b->total) {
+		if (b->answered != seen) {
+			seen = b->answered;
+			evtimer_add(wd, &tv);
+		}
+		if (b->sent < b->total && b->sent - b->answered < b->conc)
+			send_one(b, inst);
+		else
+			event_base_loop(base, EVLOOP_ONCE);
+	}
 	event_free(wd);
 }
 
