@@ -116,6 +116,8 @@ connect_store(void)
 	if (rc == NULL || rc->err) {
 		fprintf(stderr, "mailtally-ctl: store: %s\n",
 		    rc ? rc->errstr : "out of memory");
+		if (rc != NULL)
+			redisFree(rc);
 		exit(1);
 	}
 	redisSetTimeout(rc, tv);
