@@ -23,6 +23,16 @@
  *	void	pd_store_commit(struct pd_store *st, struct pd_plan *plan,
  *		    pd_store_fn done, void *arg);
  *	struct pd_store *pd_store_close(struct pd_store *st);
+ *	struct pd_store *pd_store_admin_open(const struct pd_config *cfg,
+ *		    const char **why);
+ *	int	pd_store_usage(struct pd_store *st,
+ *		    const struct pd_plan_item *it, long long now,
+ *		    struct pd_usage *u, const char **why);
+ *	int	pd_store_reset(struct pd_store *st,
+ *		    const struct pd_plan_item *it, const char **why);
+ *	int	pd_store_override(struct pd_store *st,
+ *		    const struct pd_plan_item *it, long long max,
+ *		    const char **why);
  * DESCRIPTION
  *	pd_engine_new() sets the process time zone from "timezone" (once,
  *	at start-up) and opens the store. pd_engine_decide() runs
@@ -31,7 +41,8 @@
  *	exactly once (see pd_engine.h).
  *
  *	The pd_store_* wrappers pick the store named by "store" (memory, or
- *	a redis URL) and dispatch through its table of operations.
+ *	a redis URL) and dispatch through its table of operations; an admin
+ *	operation missing from a handle answers PD_STORE_RETRY.
  * DIAGNOSTICS
  *	pd_engine_new() returns NULL with *why. pd_engine_decide() never
  *	fails: out of memory is answered like a store error
@@ -106,6 +117,56 @@ pd_store_close(struct pd_store *st)
 	if (st != NULL)
 		st->ops->close(st);
 	return NULL;
+}
+
+/* admin_missing - an admin operation the handle lacks */
+static int
+admin_missing(const char **why)
+{
+	*why = "this store handle has no admin operations";
+	return PD_STORE_RETRY;
+}
+
+/* pd_store_admin_open - a synchronous handle for mailtally-ctl */
+struct pd_store *
+pd_store_admin_open(const struct pd_config *cfg, const char **why)
+{
+	if (cfg->store != NULL && strcmp(cfg->store, "memory") == 0) {
+		*why = "store = memory lives inside each mailtally-policyd "
+		       "process; cannot reach an embedded store";
+		return NULL;
+	}
+	return pd_store_redis_admin_open(cfg, why);
+}
+
+/* pd_store_usage - dispatch */
+int
+pd_store_usage(struct pd_store *st, const struct pd_plan_item *it,
+    long long now, struct pd_usage *u, const char **why)
+{
+	if (st->ops->usage == NULL)
+		return admin_missing(why);
+	return st->ops->usage(st, it, now, u, why);
+}
+
+/* pd_store_reset - dispatch */
+int
+pd_store_reset(struct pd_store *st, const struct pd_plan_item *it,
+    const char **why)
+{
+	if (st->ops->reset == NULL)
+		return admin_missing(why);
+	return st->ops->reset(st, it, why);
+}
+
+/* pd_store_override - dispatch; max < 0 removes */
+int
+pd_store_override(struct pd_store *st, const struct pd_plan_item *it,
+    long long max, const char **why)
+{
+	if (st->ops->set_override == NULL)
+		return admin_missing(why);
+	return st->ops->set_override(st, it, max, why);
 }
 
 /* pd_engine_new - set the zone, open the store */

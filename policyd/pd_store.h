@@ -35,7 +35,12 @@
  *	done is called exactly once: before the call returns (memory) or
  *	from the event loop (Redis).
  *
- *	Admin operations (mailtally-ctl and tests) are synchronous.
+ *	Admin operations (mailtally-ctl and tests) are synchronous: usage
+ *	(used count, oldest counted rolling slot, override), reset (delete
+ *	the current counter), set_override (max < 0: remove). The memory
+ *	store has both kinds; Redis has an asynchronous handle for decisions
+ *	(pd_store_redis.c) and a synchronous one for admin
+ *	(pd_store_radmin.c, pd_store_admin_open()).
  * DIAGNOSTICS
  *	pd_store_open() returns NULL with *why for a bad store setting.
  */
@@ -84,11 +89,28 @@ struct event_base;
 struct pd_config;
 struct pd_store;
 
+/* What the admin operation usage reads for one plan item. */
+struct pd_usage {
+	long long used; /* counted in the window now */
+	long long oldest_slot; /* rolling: oldest counted slot, -1: none */
+	long long override; /* the store's override, -1: none */
+};
+
 struct pd_store_ops {
 	const char *name;
+	/* Decisions: asynchronous (NULL in an admin handle). */
 	void (*check)(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
 	void (
 	    *commit)(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
+	/* Admin: synchronous, PD_STORE_OK or PD_STORE_RETRY with *why (NULL
+	 * in the asynchronous Redis handle). */
+	int (*usage)(struct pd_store *, const struct pd_plan_item *,
+	    long long now, struct pd_usage *, const char **why);
+	int (*reset)(struct pd_store *, const struct pd_plan_item *,
+	    const char **why);
+	/* max < 0 removes the override */
+	int (*set_override)(struct pd_store *, const struct pd_plan_item *,
+	    long long max, const char **why);
 	void (*close)(struct pd_store *);
 };
 
@@ -102,6 +124,14 @@ struct pd_store *pd_store_open(const struct pd_config *, struct event_base *,
 void pd_store_check(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
 void pd_store_commit(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
 struct pd_store *pd_store_close(struct pd_store *);
+/* Admin (mailtally-ctl): a synchronous handle on the configured store. */
+struct pd_store *pd_store_admin_open(const struct pd_config *, const char **);
+int pd_store_usage(struct pd_store *, const struct pd_plan_item *,
+    long long now, struct pd_usage *, const char **);
+int pd_store_reset(struct pd_store *, const struct pd_plan_item *,
+    const char **);
+int pd_store_override(struct pd_store *, const struct pd_plan_item *,
+    long long max, const char **);
 
 /* The embedded store (pd_store_mem.c). */
 struct pd_store *pd_store_mem_open(void);
@@ -125,6 +155,8 @@ int pd_redis_read_password(const char *file, char *buf, size_t len,
     const char **why);
 struct pd_store *pd_store_redis_open(const struct pd_config *,
     struct event_base *, const char **);
+struct pd_store *pd_store_redis_admin_open(const struct pd_config *,
+    const char **);
 /* The Lua script (one decision per call) and its SHA-1, for mailtally-ctl. */
 extern const char pd_redis_script[];
 

@@ -333,11 +333,72 @@ mem_close(struct pd_store *st)
 	free(st);
 }
 
+/* mem_usage - admin: the used count, oldest slot and override */
+static int
+mem_usage(struct pd_store *st, const struct pd_plan_item *it, long long now,
+    struct pd_usage *u, const char **why)
+{
+	struct mem_entry *e;
+	struct mem_field *f;
+	long long slot;
+	size_t i;
+
+	u->used = 0;
+	u->oldest_slot = u->override = -1;
+	f = field_find(lookup(st->impl, it->ovr_key, now, 0), it->limit->name);
+	if (f != NULL)
+		u->override = f->v;
+	if ((e = lookup(st->impl, it->key, now, 0)) == NULL)
+		return PD_STORE_OK;
+	for (i = 0; i < e->nf; i++) {
+		if (it->nslots == 0) {
+			if (e->f[i].name[0] == 0)
+				u->used = e->f[i].v;
+			continue;
+		}
+		slot = strtoll(e->f[i].name, NULL, 10);
+		if (slot <= it->slot - it->nslots || slot > it->slot)
+			continue;
+		u->used += e->f[i].v;
+		if (u->oldest_slot == -1 || slot < u->oldest_slot)
+			u->oldest_slot = slot;
+	}
+	return PD_STORE_OK;
+}
+
+/* mem_reset - admin: drop the current counter */
+static int
+mem_reset(struct pd_store *st, const struct pd_plan_item *it, const char **why)
+{
+	(void)pd_store_mem_del(st, it->key, NULL);
+	return PD_STORE_OK;
+}
+
+/* mem_set_override - admin: set (max >= 0) or remove an override */
+static int
+mem_set_override(struct pd_store *st, const struct pd_plan_item *it,
+    long long max, const char **why)
+{
+	if (max < 0) {
+		(void)pd_store_mem_del(st, it->ovr_key, it->limit->name);
+		return PD_STORE_OK;
+	}
+	if (pd_store_mem_set(st, it->ovr_key, it->limit->name, max, 0, 0) ==
+	    -1) {
+		*why = "out of memory";
+		return PD_STORE_RETRY;
+	}
+	return PD_STORE_OK;
+}
+
 static const struct pd_store_ops mem_ops = {
-	"memory",
-	mem_check,
-	mem_commit,
-	mem_close,
+	.name = "memory",
+	.check = mem_check,
+	.commit = mem_commit,
+	.usage = mem_usage,
+	.reset = mem_reset,
+	.set_override = mem_set_override,
+	.close = mem_close,
 };
 
 /* pd_store_mem_open - an empty embedded store */

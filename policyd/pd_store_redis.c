@@ -527,10 +527,10 @@ redis_close(struct pd_store *st)
 }
 
 static const struct pd_store_ops redis_ops = {
-	"redis",
-	redis_check,
-	redis_commit,
-	redis_close,
+	.name = "redis",
+	.check = redis_check,
+	.commit = redis_commit,
+	.close = redis_close,
 };
 
 /* script_sha - SHA-1 of the script, as EVALSHA wants it */

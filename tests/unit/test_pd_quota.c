@@ -477,6 +477,53 @@ test_memory_follows_keys(void **state)
 	fx_close(&f);
 }
 
+/* test_admin - usage, override, reset on the memory store */
+static void
+test_admin(void **state)
+{
+	struct pd_plan_item day, burst;
+	struct pd_usage u;
+	struct pd_store *st;
+	const char *why = "";
+	struct fx f;
+
+	fx_open(&f,
+	    "limit daily = day 10 messages\n"
+	    "limit burst = 1m 100 recipients\n");
+	st = pd_engine_store(f.eng);
+	assert_string_equal(fx_ask(&f, 0, EOM(A, 2)), DUNNO);
+	assert_string_equal(fx_ask(&f, 5, EOM(A, 3)), DUNNO);
+	assert_string_equal(fx_ask(&f, 6, EOM(A, 1)), DUNNO);
+	assert_int_equal(pd_quota_keys(&f.cfg, &f.cfg.limits[0], A, T0 + 6,
+			     &day),
+	    0);
+	assert_int_equal(pd_quota_keys(&f.cfg, &f.cfg.limits[1], A, T0 + 6,
+			     &burst),
+	    0);
+	assert_int_equal(pd_store_usage(st, &day, T0 + 6, &u, &why),
+	    PD_STORE_OK);
+	assert_int_equal(u.used, 3);
+	assert_int_equal(u.override, -1);
+	assert_int_equal(pd_store_usage(st, &burst, T0 + 6, &u, &why),
+	    PD_STORE_OK);
+	assert_int_equal(u.used, 6);
+	assert_int_equal(u.oldest_slot, T0); /* one-second slots */
+	assert_int_equal(pd_store_override(st, &day, 3, &why), PD_STORE_OK);
+	assert_string_equal(fx_ask(&f, 7, EOM(A, 1)),
+	    DEFER("daily", 3, 3, "day"));
+	assert_int_equal(pd_store_usage(st, &day, T0 + 7, &u, &why),
+	    PD_STORE_OK);
+	assert_int_equal(u.override, 3);
+	assert_int_equal(pd_store_override(st, &day, -1, &why), PD_STORE_OK);
+	assert_string_equal(fx_ask(&f, 8, EOM(A, 1)), DUNNO);
+	assert_int_equal(pd_store_reset(st, &day, &why), PD_STORE_OK);
+	assert_int_equal(pd_store_usage(st, &day, T0 + 9, &u, &why),
+	    PD_STORE_OK);
+	assert_int_equal(u.used, 0);
+	assert_int_equal(u.override, -1);
+	fx_close(&f);
+}
+
 /*
  * test_store_down - a Redis store that cannot connect: every decision
  * that needs it is answered by on_store_error, never as "count is 0";
@@ -547,6 +594,7 @@ main(void)
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_memory_follows_keys),
+		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_store_down),
 	};
 
