@@ -240,6 +240,54 @@ test_urls(void **state)
 	}
 }
 
+/*
+ * test_sample - conf/mailtally-policyd.conf with every "#key = value"
+ * line uncommented loads, and sets what the defaults set; no line holds
+ * an inline comment (which would become part of a value).
+ */
+static void
+test_sample(void **state)
+{
+	struct pd_config cfg;
+	char path[1024], line[1024], *text, *p, err[512];
+	const char *top = getenv("top_srcdir");
+	size_t o = 0, n;
+	FILE *fp;
+
+	snprintf(path, sizeof path, "%s/conf/mailtally-policyd.conf",
+	    top ? top : ".");
+	if ((fp = fopen(path, "r")) == NULL) {
+		skip();
+		return;
+	}
+	assert_non_null(text = calloc(1, 65536));
+	while (fgets(line, sizeof line, fp) != NULL) {
+		p = line;
+		if (p[0] == '#' && p[1] >= 'a' && p[1] <= 'z' &&
+		    strstr(p, " = ") != NULL)
+			p++;
+		else if (p[0] == '#')
+			continue;
+		if (strstr(p, " #") !=
+		    NULL) /* the core has no inline comments */
+			fail_msg("inline comment in the sample: %s", line);
+		n = strcspn(p, "\n");
+		assert_true(o + n + 2 < 65536);
+		memcpy(text + o, p, n);
+		o += n;
+		text[o++] = '\n';
+	}
+	fclose(fp);
+	if (load(&cfg, text, err, sizeof err) == -1)
+		fail_msg("sample uncommented: %s", err);
+	assert_int_equal(cfg.nlimits, 4);
+	assert_int_equal(cfg.noverrides, 1);
+	assert_int_equal(cfg.socket_mode, 0660);
+	assert_int_equal(cfg.store_timeout_ms, 50);
+	pd_config_free(&cfg);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -249,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_too_many_limits),
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_sample),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
