@@ -10,7 +10,18 @@
  *		    pd_store_fn done, void *arg);
  *	void	pd_store_commit(struct pd_store *st, struct pd_plan *plan,
  *		    pd_store_fn done, void *arg);
- *	void	pd_store_close(struct pd_store *st);
+ *	struct pd_store *pd_store_close(struct pd_store *st);
+ *
+ *	struct pd_store *pd_store_admin_open(const struct pd_config *cfg,
+ *		    const char **why);
+ *	int	pd_store_usage(struct pd_store *st,
+ *		    const struct pd_plan_item *it, long long now,
+ *		    struct pd_usage *u, const char **why);
+ *	int	pd_store_reset(struct pd_store *st,
+ *		    const struct pd_plan_item *it, const char **why);
+ *	int	pd_store_override(struct pd_store *st,
+ *		    const struct pd_plan_item *it, long long max,
+ *		    const char **why);
  * DESCRIPTION
  *	A plan (built by pd_quota.c) names, for each limit that applies, its
  *	counter key, override hash key, max, cost and window. A store runs
@@ -42,7 +53,9 @@
  *	(pd_store_redis.c) and a synchronous one for admin
  *	(pd_store_radmin.c, pd_store_admin_open()).
  * DIAGNOSTICS
- *	pd_store_open() returns NULL with *why for a bad store setting.
+ *	pd_store_open() returns NULL with *why for a bad store setting;
+ *	pd_store_admin_open() also when the store cannot be reached (and
+ *	for store = memory, which lives inside each daemon).
  */
 #ifndef PD_STORE_H
 #define PD_STORE_H
