@@ -33,7 +33,8 @@
  *	returns it unchanged (the fuzz target checks this).
  *
  *	cm_addr_domain() returns what follows the last '@' of a normalized
- *	address, or NULL for the null sender and bare local parts.
+ *	address, or NULL for the null sender and bare local parts (also a
+ *	quoted one that holds '@', such as "a@b").
  *
  *	cm_addr_hash() writes the first 8 bytes of HMAC-SHA256(key, norm)
  *	as 16 lower-case hex digits.
@@ -338,13 +339,15 @@ int
 cm_addr_norm(const char *in, size_t len, char out[CM_ADDR_MAX + 1],
     const char **why)
 {
-	const char *p = in, *e = in + len;
+	const char *p, *e;
 	int n, d;
 	size_t i;
 
 	out[0] = '\0';
 	if (in == NULL || len == 0)
 		return 0;
+	p = in;
+	e = in + len;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)in[i] < 0x20 || in[i] == 0x7f)
 			return (*why = "control character in address"), -1;
@@ -389,7 +392,9 @@ cm_addr_domain(const char *norm)
 {
 	const char *at;
 
-	if (norm == NULL || (at = strrchr(norm, '@')) == NULL)
+	/* A quote after the last '@': a bare quoted local part like "a@b". */
+	if (norm == NULL || (at = strrchr(norm, '@')) == NULL ||
+	    strchr(at, '"') != NULL)
 		return NULL;
 	return at + 1;
 }

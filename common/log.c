@@ -148,19 +148,36 @@ static const char *const level_names[] = { "error", "warning", "info", "debug",
 	NULL };
 static const char *const addr_names[] = { "full", "hash", "domain", NULL };
 
-#define LOG_DEF(n, t, d, f, c)                                                 \
-	{                                                                      \
-		n, t, d, 0, 0, offsetof(struct cm_log_conf, f), c, NULL, NULL, \
-		    NULL, 0                                                    \
-	}
+#define LOG_OFF(f) offsetof(struct cm_log_conf, f)
 const struct cm_conf_def cm_log_conf_defs[] = {
-	LOG_DEF("log_format", CM_CONF_ENUM, "text", format, format_names),
-	LOG_DEF("log_target", CM_CONF_STR, "syslog", target, NULL),
-	LOG_DEF("syslog_facility", CM_CONF_STR, "mail", facility, NULL),
-	LOG_DEF("log_level", CM_CONF_ENUM, "info", level, level_names),
-	LOG_DEF("log_addresses", CM_CONF_ENUM, "full", addresses, addr_names),
-	LOG_DEF("log_hash_key_file", CM_CONF_STR, NULL, hash_key_file, NULL),
-	{ NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },
+	{ .name = "log_format",
+	    .type = CM_CONF_ENUM,
+	    .def = "text",
+	    .off = LOG_OFF(format),
+	    .choices = format_names },
+	{ .name = "log_target",
+	    .type = CM_CONF_STR,
+	    .def = "syslog",
+	    .off = LOG_OFF(target) },
+	{ .name = "syslog_facility",
+	    .type = CM_CONF_STR,
+	    .def = "mail",
+	    .off = LOG_OFF(facility) },
+	{ .name = "log_level",
+	    .type = CM_CONF_ENUM,
+	    .def = "info",
+	    .off = LOG_OFF(level),
+	    .choices = level_names },
+	{ .name = "log_addresses",
+	    .type = CM_CONF_ENUM,
+	    .def = "full",
+	    .off = LOG_OFF(addresses),
+	    .choices = addr_names },
+	{ .name = "log_hash_key_file",
+	    .type = CM_CONF_STR,
+	    .def = NULL,
+	    .off = LOG_OFF(hash_key_file) },
+	{ .name = NULL },
 };
 
 static const struct {
@@ -261,7 +278,10 @@ json_str(struct cm_buf *b, const char *s, size_t n, int capped)
 
 /*
  * text_escape - append s[0..n) with \xHH for bytes outside printable
- * ASCII and for the bytes in "esc"; a backslash is always escaped.
+ * ASCII and for the other bytes in "esc", except '"' and '\' which are
+ * written \" and \\ when in "esc" and as they are when not. Diagnostics
+ * pass "": their arguments went through cm_log_str() already, and its
+ * \xHH escapes must not be escaped twice.
  */
 static void
 text_escape(struct cm_buf *b, const char *s, size_t n, const char *esc)
@@ -275,8 +295,8 @@ text_escape(struct cm_buf *b, const char *s, size_t n, const char *esc)
 			cm_buf_append(b, "\\\"", 2);
 		else if (c == '\\' && strchr(esc, '\\'))
 			cm_buf_append(b, "\\\\", 2);
-		else if (c < 0x20 || c >= 0x7f || c == '\\' ||
-		    (c != '\0' && strchr(esc, c)))
+		else if (c < 0x20 || c >= 0x7f ||
+		    (c != '\0' && c != '"' && c != '\\' && strchr(esc, c)))
 			cm_buf_printf(b, "\\x%02x", c);
 		else
 			cm_buf_putc(b, c);
@@ -729,10 +749,11 @@ vlog(int level, int err, const char *fmt, va_list ap)
 
 	if (level > L.level)
 		return;
-	r = vsnprintf(msg, sizeof msg, fmt, ap);
-	n = r < 0 ? 0 : (size_t)r >= sizeof msg ? sizeof msg - 1 : (size_t)r;
+	if ((r = vsnprintf(msg, sizeof msg, fmt, ap)) < 0)
+		msg[0] = '\0';
+	n = strnlen(msg, sizeof msg);
 	if (err != 0)
-		r = snprintf(msg + n, sizeof msg - n, ": %s",
+		snprintf(msg + n, sizeof msg - n, ": %s",
 		    strerror_r(err, ebuf, sizeof ebuf));
 	n = strnlen(msg, sizeof msg);
 	cm_buf_init(&b, 0);
@@ -1205,7 +1226,7 @@ render_leaf(struct render *r, const struct ev_op *op)
 			break;
 		}
 		cm_buf_putc(b, '<');
-		text_escape(b, v, op->vlen, "<>");
+		text_escape(b, v, op->vlen, "<>\\");
 		if (op->capped)
 			cm_buf_append(b, "...", 3);
 		cm_buf_putc(b, '>');
