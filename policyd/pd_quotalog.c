@@ -8,7 +8,8 @@
  *		    const struct pd_quota *q, const char *store,
  *		    long long elapsed_us);
  * DESCRIPTION
- *	Writes one "quota" event per decision (DESIGN 4) through cm_log:
+ *	Writes one "quota" event per decision (DESIGN 4) through cm_log, at
+ *	level info for RCPT and END-OF-MESSAGE, debug for any other state:
  *
  *	QUEUEID: quota protocol_state=END-OF-MESSAGE client_ip=192.0.2.7
  *	sasl_user=alice from=<alice@example.org> identity=<alice@...>
@@ -129,5 +130,8 @@ pd_quotalog(const struct pd_config *cfg, const struct pd_quota *q,
 			cm_event_str(ev, "store_error", q->store_error);
 	}
 	cm_event_int(ev, "elapsed_us", elapsed_us);
-	cm_event_emit(ev, CM_LOG_INFO);
+	/* One info line per RCPT and END-OF-MESSAGE decision; the DUNNO
+	 * of any other state is detail. */
+	cm_event_emit(ev,
+	    q->state == PD_STATE_OTHER ? CM_LOG_DEBUG : CM_LOG_INFO);
 }
