@@ -336,6 +336,40 @@ test_log_line(void **state)
 	fx_close(&f);
 }
 
+/* test_log_json - the same record as JSON: limits as an array */
+static void
+test_log_json(void **state)
+{
+	struct fx f;
+	FILE *fp, *null;
+	const char *log, *why = "";
+
+	fx_open(&f,
+	    "log_format = json\nlog_target = stderr\n"
+	    "limit daily = day 1 messages\nlimit burst = 1m 5 recipients\n");
+	assert_int_equal(cm_log_setup(&f.cfg.log, &why), 0);
+	fp = log_capture();
+	fx_ask(&f, 0, EOM(A, 2) "\nqueue_id=4XyZ1p2\nsasl_username=al\\\"ice");
+	log = log_read(fp);
+	if (strstr(log, "\"event\":\"quota\",\"queue_id\":\"4XyZ1p2\"") ==
+		NULL ||
+	    strstr(log,
+		"\"limits\":[{\"name\":\"daily\",\"window\":"
+		"\"day\",\"used\":1,\"max\":1,\"cost\":1},{\"name\":"
+		"\"burst\",\"window\":\"1m\",\"used\":2,\"max\":5,"
+		"\"cost\":2}]") == NULL ||
+	    strstr(log, "\"sasl_user\":\"al\\\\\\\"ice\"") == NULL ||
+	    strstr(log, "\"reason\":\"counted\"") == NULL ||
+	    strstr(log, "limits=") != NULL)
+		fail_msg("got \"%s\"", log);
+	fclose(fp);
+	f.cfg.log.format = 0;
+	assert_int_equal(cm_log_setup(&f.cfg.log, &why), 0);
+	if ((null = fopen("/dev/null", "w")) != NULL)
+		cm_log_set_stream(null);
+	fx_close(&f);
+}
+
 /* test_not_counted - a refused message leaves every counter alone */
 static void
 test_not_counted(void **state)
@@ -589,6 +623,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_log_line),
+		cmocka_unit_test(test_log_json),
 		cmocka_unit_test(test_not_counted),
 		cmocka_unit_test(test_store_override),
 		cmocka_unit_test(test_identity),
