@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "cm_conf.h"
+#include "cm_util.h"
 #include "conf_int.h"
 
 #define CONF_FILE_MAX (4 * 1024 * 1024) /* bytes per file */
@@ -274,8 +275,7 @@ static int
 conf_check_bytes(struct conf_ctx *c, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n, k;
-	uint32_t cp;
+	size_t i = 0, n;
 
 	while (i < len) {
 		if (p[i] < 0x80) {
@@ -285,26 +285,9 @@ conf_check_bytes(struct conf_ctx *c, const char *s, size_t len)
 			i++;
 			continue;
 		}
-		if (p[i] >= 0xc2 && p[i] <= 0xdf)
-			n = 1, cp = p[i] & 0x1f;
-		else if ((p[i] & 0xf0) == 0xe0)
-			n = 2, cp = p[i] & 0x0f;
-		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
-			n = 3, cp = p[i] & 0x07;
-		else
+		if ((n = cm_utf8_len(p + i, len - i)) == 0)
 			return conf_err(c, NULL, "invalid UTF-8");
-		if (len - i - 1 < n)
-			return conf_err(c, NULL, "invalid UTF-8");
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return conf_err(c, NULL, "invalid UTF-8");
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((n == 2 &&
-			(cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return conf_err(c, NULL, "invalid UTF-8");
-		i += n + 1;
+		i += n;
 	}
 	return 0;
 }

@@ -63,21 +63,25 @@
 
 #include "cm_conf.h"
 
-#define CM_LOG_VALUE_MAX 256	/* cap for one untrusted value, bytes */
-#define CM_LOG_LINE_MAX 8192	/* cap for one rendered line, bytes */
+#define CM_LOG_VALUE_MAX 256 /* cap for one untrusted value, bytes */
+#define CM_LOG_LINE_MAX 8192 /* cap for one rendered line, bytes */
 
 enum cm_log_level { CM_LOG_ERROR, CM_LOG_WARNING, CM_LOG_INFO, CM_LOG_DEBUG };
 enum cm_log_format { CM_LOG_TEXT, CM_LOG_JSON };
-enum cm_log_addr_mode { CM_LOG_ADDR_FULL, CM_LOG_ADDR_HASH, CM_LOG_ADDR_DOMAIN };
+enum cm_log_addr_mode {
+	CM_LOG_ADDR_FULL,
+	CM_LOG_ADDR_HASH,
+	CM_LOG_ADDR_DOMAIN
+};
 
 /* Filled from the config keys CM_LOG_CONF_DEFS (the same in both daemons). */
 struct cm_log_conf {
-	int format;		/* log_format = text | json */
-	char *target;		/* log_target = syslog | stderr | file:/path */
-	char *facility;		/* syslog_facility = mail */
-	int level;		/* log_level = error | warning | info | debug */
-	int addresses;		/* log_addresses = full | hash | domain */
-	char *hash_key_file;	/* log_hash_key_file = (empty) */
+	int format; /* log_format = text | json */
+	char *target; /* log_target = syslog | stderr | file:/path */
+	char *facility; /* syslog_facility = mail */
+	int level; /* log_level = error | warning | info | debug */
+	int addresses; /* log_addresses = full | hash | domain */
+	char *hash_key_file; /* log_hash_key_file = (empty) */
 };
 
 /*
@@ -91,7 +95,7 @@ void cm_log_init(const char *program);
 /* Apply a config: open the sink, load the hash key. 0 or -1 with *why. */
 int cm_log_setup(const struct cm_log_conf *, const char **why);
 int cm_log_reopen(void);
-void cm_log_reopen_signal(void);	/* async-signal-safe */
+void cm_log_reopen_signal(void); /* async-signal-safe */
 int cm_log_reopen_pending(void);
 /*
  * Tests and the offline mode: write bare lines (no "Mon DD ... prog[pid]: "
