@@ -104,8 +104,12 @@ static void r_connect(struct rstore *);
 static void
 store_failed(struct rstore *rs, const char *why)
 {
+	char esc[256];
+
+	/* why may quote a Redis reply: untrusted, escaped and capped. */
 	if (!rs->failing)
-		cm_log_warnx("store: redis unavailable: %s", why);
+		cm_log_warnx("store: redis unavailable: %s",
+		    cm_log_str(esc, sizeof esc, why, strlen(why), 160));
 	rs->failing = 1;
 	rs->last_fail_ms = cm_mono_ms();
 }
