@@ -80,7 +80,7 @@ DAY=$(TZ=UTC date +%Y%m%d)
 
 cat > "$T/c.conf" <<EOC
 store = redis://127.0.0.1:$PORT/0
-store_timeout = 200ms
+store_timeout = 400ms
 store_reconnect_max = 200ms
 on_store_error = defer
 log_target = stderr
@@ -184,8 +184,8 @@ check "no commit lost across the restart" \
 kill -STOP "$(cat "$T/r1.pid")"
 check "Redis hung: requests answered at store_timeout" \
     "$(cmd 'eom hang@example.org 3 3')" "dunno=0 defer=0 reject=0 storeerr=3"
-cmd 'pause 2100' >/dev/null # silent for 2 s: the connection is dropped
-check "Redis hung for 2 s: still answered, connection dropped" \
+cmd 'pause 4100' >/dev/null # silent for 4 s (10 x store_timeout): dropped
+check "Redis hung for 4 s: still answered, connection dropped" \
     "$(cmd 'eom hang@example.org 3 3') $(grep -c 'silent for' "$T/err")" \
     "dunno=0 defer=0 reject=0 storeerr=3 1"
 kill -CONT "$(cat "$T/r1.pid")"
