@@ -8,6 +8,8 @@
  *	void	cm_log_reopen_signal(void);
  *	int	cm_log_reopen_pending(void);
  *	void	cm_log_set_stream(void *stdio_file);
+ *	int	cm_log_buffer(int on, void (*first)(void *), void *arg);
+ *	void	cm_log_flush(void);
  *
  *	#include "log_int.h"
  *
@@ -34,6 +36,15 @@
  *	"Mon DD HH:MM:SS host program[pid]: " (local time). With syslog, a
  *	fatal or panic line is also copied to stderr when that is a
  *	terminal. A stream set by cm_log_set_stream() gets bare lines.
+ *
+ *	cm_log_buffer(1, ...) is for single-threaded event loops: file and
+ *	stderr lines are then gathered whole in a 64 KiB buffer and written
+ *	by cm_log_flush() in one write(2) (also when the buffer is full, the
+ *	target changes, before a reopen, a close or a fatal or panic line,
+ *	which is written at once). "first" is called, under the sink's lock
+ *	(it must not log), when a line starts a new batch, so that the loop
+ *	can schedule the flush. The default is one write(2) per line.
+ *	The prefix is built once per second.
  *
  *	cm_log_reopen() reopens the file after logrotate moved it; the old
  *	file stays in use when the new one cannot be opened.
@@ -68,6 +79,8 @@
 
 enum { SINK_STDERR, SINK_SYSLOG, SINK_FILE };
 
+#define OBUF_SIZE 65536 /* coalesced lines, cm_log_buffer() */
+
 static struct {
 	pthread_mutex_t lock;
 	int sink;
@@ -75,10 +88,25 @@ static struct {
 	int fd; /* file sink */
 	char *path; /* file sink */
 	FILE *stream; /* cm_log_set_stream() */
+	/* cm_log_buffer(): whole lines waiting for cm_log_flush() */
+	int buffered;
+	void (*first)(void *);
+	void *first_arg;
+	int ofd; /* where the waiting lines go */
+	size_t olen;
+	char *obuf;
+	/* the "Mon DD HH:MM:SS host program[pid]: " of the current second */
+	time_t pt;
+	long ppid;
+	size_t plen;
+	char pfx[CM_LOG_LINE_MAX / 16 + 320];
+	char phost[256], pprog[64];
 } S = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.sink = SINK_STDERR,
 	.fd = -1,
+	.ofd = -1,
+	.pt = -1,
 };
 
 static volatile sig_atomic_t reopen_flag;
@@ -136,33 +164,95 @@ sink_prio(int level)
 	}
 }
 
+/* obuf_flush - write the waiting lines (the lock is held) */
+static void
+obuf_flush(void)
+{
+	if (S.olen > 0 && S.ofd != -1)
+		write_all(S.ofd, S.obuf, S.olen);
+	S.olen = 0;
+}
+
+/* forked - in a child: the pid changed */
+static void
+forked(void)
+{
+	S.ppid = 0;
+}
+
 /*
- * sink_fd_line - write "Mon DD HH:MM:SS host program[pid]: line\n" to
- * fd in one write(2), as Postfix's maillog_file does.
+ * sink_prefix - "Mon DD HH:MM:SS host program[pid]: " into S.pfx, built
+ * again only when the second, the pid, the host or the program changed
+ * (the pid is asked again only after a fork).
  */
 static void
-sink_fd_line(int fd, const char *line, size_t len)
+sink_prefix(void)
 {
 	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
 		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	char out[CM_LOG_LINE_MAX + 512];
+	static int atfork;
 	struct tm tm;
 	time_t t = time(NULL);
+	long pid = S.ppid;
 	int n;
 
+	if (!atfork)
+		atfork = pthread_atfork(NULL, NULL, forked) == 0 ? 1 : -1;
+	if (pid == 0 || atfork == -1)
+		pid = (long)getpid();
+
+	if (t == S.pt && pid == S.ppid &&
+	    strcmp(S.phost, cm_log_state.host) == 0 &&
+	    strcmp(S.pprog, cm_log_state.program) == 0)
+		return;
 	if (localtime_r(&t, &tm) == NULL)
 		memset(&tm, 0, sizeof tm);
-	n = snprintf(out, sizeof out,
+	n = snprintf(S.pfx, sizeof S.pfx,
 	    "%s %2d %02d:%02d:%02d %s %s[%ld]: ", months[tm.tm_mon % 12],
 	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, cm_log_state.host,
-	    cm_log_state.program, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof out)
+	    cm_log_state.program, pid);
+	if (n < 0 || (size_t)n >= sizeof S.pfx)
 		n = 0;
-	if (len > sizeof out - (size_t)n - 1)
-		len = sizeof out - (size_t)n - 1;
+	S.plen = (size_t)n;
+	S.pt = t;
+	S.ppid = pid;
+	snprintf(S.phost, sizeof S.phost, "%s", cm_log_state.host);
+	snprintf(S.pprog, sizeof S.pprog, "%s", cm_log_state.program);
+}
+
+/*
+ * sink_fd_line - write "Mon DD HH:MM:SS host program[pid]: line\n" to
+ * fd in one write(2), as Postfix's maillog_file does; or, coalescing,
+ * append it whole to the waiting lines (fatal and panic lines never
+ * wait). The lock is held.
+ */
+static void
+sink_fd_line(int fd, int level, const char *line, size_t len)
+{
+	char out[CM_LOG_LINE_MAX + 512];
+	size_t n, room = sizeof out - 1;
+
+	sink_prefix();
+	n = S.plen;
+	if (len > room - n)
+		len = room - n;
+	if (S.buffered && level >= 0 && S.obuf != NULL) {
+		if (S.olen > 0 && (fd != S.ofd || S.olen + n + len + 1 > OBUF_SIZE))
+			obuf_flush();
+		if (S.olen == 0 && S.first != NULL)
+			S.first(S.first_arg);
+		S.ofd = fd;
+		memcpy(S.obuf + S.olen, S.pfx, n);
+		memcpy(S.obuf + S.olen + n, line, len);
+		S.obuf[S.olen + n + len] = '\n';
+		S.olen += n + len + 1;
+		return;
+	}
+	obuf_flush();
+	memcpy(out, S.pfx, n);
 	memcpy(out + n, line, len);
-	out[(size_t)n + len] = '\n';
-	write_all(fd, out, (size_t)n + len + 1);
+	out[n + len] = '\n';
+	write_all(fd, out, n + len + 1);
 }
 
 /* cm_log_sink_write - hand one rendered line to the sink */
@@ -177,10 +267,10 @@ cm_log_sink_write(int level, const char *line, size_t len)
 	} else if (S.sink == SINK_SYSLOG) {
 		syslog(sink_prio(level), "%.*s", (int)len, line);
 		if (level < 0 && isatty(STDERR_FILENO))
-			sink_fd_line(STDERR_FILENO, line, len);
+			sink_fd_line(STDERR_FILENO, level, line, len);
 	} else {
-		sink_fd_line(S.sink == SINK_FILE ? S.fd : STDERR_FILENO, line,
-		    len);
+		sink_fd_line(S.sink == SINK_FILE ? S.fd : STDERR_FILENO, level,
+		    line, len);
 	}
 	pthread_mutex_unlock(&S.lock);
 }
@@ -282,6 +372,7 @@ cm_log_reopen(void)
 		if ((fd = open_log_file(S.path)) == -1) {
 			err = errno;
 		} else {
+			obuf_flush();
 			close(S.fd);
 			S.fd = fd;
 		}
@@ -314,6 +405,7 @@ void
 cm_log_set_stream(void *stdio_file)
 {
 	pthread_mutex_lock(&S.lock);
+	obuf_flush();
 	S.stream = stdio_file;
 	pthread_mutex_unlock(&S.lock);
 }
@@ -323,6 +415,7 @@ void
 cm_log_sink_close(void)
 {
 	pthread_mutex_lock(&S.lock);
+	obuf_flush();
 	if (S.sink == SINK_SYSLOG)
 		closelog();
 	if (S.fd != -1)
@@ -331,5 +424,41 @@ cm_log_sink_close(void)
 	free(S.path);
 	S.path = NULL;
 	S.sink = SINK_STDERR;
+	pthread_mutex_unlock(&S.lock);
+}
+
+/*
+ * cm_log_buffer - on: coalesce file and stderr lines until cm_log_flush();
+ * first(arg), if not NULL, is called when a line starts a new batch (to
+ * schedule the flush). Off: flush, and one write(2) per line again.
+ * Returns -1 when the buffer cannot be allocated (lines are then written
+ * at once).
+ */
+int
+cm_log_buffer(int on, void (*first)(void *), void *arg)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&S.lock);
+	obuf_flush();
+	if (on && S.obuf == NULL && (S.obuf = malloc(OBUF_SIZE)) == NULL)
+		rc = -1;
+	S.buffered = on && S.obuf != NULL;
+	S.first = on ? first : NULL;
+	S.first_arg = on ? arg : NULL;
+	if (!on) {
+		free(S.obuf);
+		S.obuf = NULL;
+	}
+	pthread_mutex_unlock(&S.lock);
+	return rc;
+}
+
+/* cm_log_flush - write the coalesced lines now (one write(2)) */
+void
+cm_log_flush(void)
+{
+	pthread_mutex_lock(&S.lock);
+	obuf_flush();
 	pthread_mutex_unlock(&S.lock);
 }

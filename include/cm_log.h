@@ -102,6 +102,14 @@ int cm_log_reopen_pending(void);
  * prefix) to this stream instead of the sink; NULL goes back to the sink.
  */
 void cm_log_set_stream(void *stdio_file);
+/*
+ * Single-threaded event loops: gather file and stderr lines whole and
+ * write them in one write(2) at cm_log_flush(); first(arg) is called
+ * (and must not log) when a line starts a new batch. Off (the default):
+ * one write(2) per line. 0, or -1 when out of memory (then unbuffered).
+ */
+int cm_log_buffer(int on, void (*first)(void *), void *arg);
+void cm_log_flush(void);
 void cm_log_set_level(int level);
 int cm_log_get_level(void);
 void cm_log_close(void);

@@ -15,6 +15,9 @@
  *
  *	Signals: SIGTERM and SIGINT stop the daemon cleanly; SIGHUP and
  *	SIGUSR1 reopen a log file (logrotate); SIGPIPE is ignored.
+ *	While serving, log lines to a file or stderr are gathered and
+ *	written once per loop iteration (cm_log_buffer()), whole lines only;
+ *	they are flushed before a reopen and at the stop.
  * DIAGNOSTICS
  *	Exit status 0 after a clean stop or -n/-V/-h; 64 for bad usage;
  *	78 (EX_CONFIG) for a configuration error, printed as
@@ -184,6 +187,21 @@ on_reopen(evutil_socket_t sig, short what, void *arg)
 		cm_log_info("config: signal %d: log reopened", (int)sig);
 }
 
+/* on_flush - the end of a loop iteration: write the gathered log lines */
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	cm_log_flush();
+}
+
+/* log_batch - a log line started a batch: flush once this iteration's
+ * callbacks have run (an active event runs after those already queued) */
+static void
+log_batch(void *arg)
+{
+	event_active(arg, EV_TIMEOUT, 0);
+}
+
 /* listen_names - "a, b" for the start-up line */
 static void
 listen_names(const struct pd_listen *socks, char *buf, size_t size)
@@ -223,7 +241,7 @@ static int
 serve(struct pd_config *cfg, struct pd_listen *socks)
 {
 	struct event_base *base;
-	struct event *sig[4];
+	struct event *sig[4], *flush;
 	struct pd_engine *engine;
 	struct pd_server *srv;
 	static const int signo[4] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
@@ -259,7 +277,14 @@ serve(struct pd_config *cfg, struct pd_listen *socks)
 		close(ready_fd);
 		ready_fd = -1;
 	}
+	/* Quota lines of one loop iteration go out in one write(2). */
+	if ((flush = event_new(base, -1, 0, on_flush, NULL)) == NULL ||
+	    cm_log_buffer(1, log_batch, flush) == -1)
+		cm_log_warnx("config: log lines are not coalesced");
 	event_base_dispatch(base);
+	cm_log_buffer(0, NULL, NULL);
+	if (flush != NULL)
+		event_free(flush);
 	pd_server_stop(srv);
 	pd_engine_free(engine);
 	pd_server_free(srv);
