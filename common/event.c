@@ -67,12 +67,16 @@
 static void
 check_name(const char *key)
 {
-	size_t n;
+	const char *p;
+	unsigned char c;
 
 	if (key == NULL)
 		cm_panic("cm_event: missing key");
-	n = strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789_.");
-	if (n == 0 || key[n] != '\0' || n > CM_EV_KEY_MAX)
+	for (p = key; (c = (unsigned char)*p) != '\0'; p++)
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			c == '_' || c == '.'))
+			break;
+	if (p == key || *p != '\0' || (size_t)(p - key) > CM_EV_KEY_MAX)
 		cm_panic("cm_event: bad key name");
 }
 

@@ -68,6 +68,30 @@ struct render {
 #define JSON_TRUNC ",\"truncated\":true"
 #define TEXT_TRUNC " truncated=yes"
 
+/* put_str - append a C string (no printf: this is every log line) */
+static void
+put_str(struct cm_buf *b, const char *str)
+{
+	cm_buf_append(b, str, strlen(str));
+}
+
+/* put_num - append a decimal integer, as "%lld" would */
+static void
+put_num(struct cm_buf *b, long long v)
+{
+	char d[24];
+	size_t i = sizeof d;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+				     : (unsigned long long)v;
+
+	do
+		d[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		d[--i] = '-';
+	cm_buf_append(b, d + i, sizeof d - i);
+}
+
 /* fits - does a piece fit, keeping room to close and mark truncation? */
 static int
 fits(const struct render *r, size_t len, int extra_depth)
@@ -94,17 +118,22 @@ piece_name(struct render *r, const struct cm_ev_op *op, int leaf)
 	if (r->json) {
 		if (l->n > 0)
 			cm_buf_putc(&r->piece, ',');
-		if (l->kind == CM_EV_OP_OBJ)
-			cm_buf_printf(&r->piece, "\"%s\":", key);
+		if (l->kind == CM_EV_OP_OBJ) {
+			cm_buf_putc(&r->piece, '"');
+			put_str(&r->piece, key);
+			cm_buf_append(&r->piece, "\":", 2);
+		}
 		return;
 	}
 	if (!leaf)
 		return;
-	cm_buf_printf(&r->piece, " %.*s", (int)l->plen, r->path);
+	cm_buf_putc(&r->piece, ' ');
+	cm_buf_append(&r->piece, r->path, l->plen);
 	if (l->kind == CM_EV_OP_OBJ)
-		cm_buf_printf(&r->piece, "%s=", key);
+		put_str(&r->piece, key);
 	else
-		cm_buf_printf(&r->piece, "%zu=", l->n);
+		put_num(&r->piece, (long long)l->n);
+	cm_buf_putc(&r->piece, '=');
 }
 
 /* render_leaf - one scalar field into r->piece; 0 when not shown */
@@ -135,16 +164,16 @@ render_leaf(struct render *r, const struct cm_ev_op *op)
 		cm_log_text_quoted(b, '<', v, op->vlen, op->capped, '>');
 		break;
 	case CM_EV_OP_INT:
-		cm_buf_printf(b, "%lld", op->num);
+		put_num(b, op->num);
 		break;
 	case CM_EV_OP_BOOL:
 		if (r->json)
-			cm_buf_printf(b, "%s", op->num ? "true" : "false");
+			put_str(b, op->num ? "true" : "false");
 		else
-			cm_buf_printf(b, "%s", op->num ? "yes" : "no");
+			put_str(b, op->num ? "yes" : "no");
 		break;
 	default:
-		cm_buf_printf(b, "null");
+		put_str(b, "null");
 		break;
 	}
 	return 1;
@@ -226,7 +255,8 @@ render_head(struct render *r, uint64_t ts_ms)
 		else
 			cm_log_text_val(r->out, qid, ev->qidlen,
 			    ev->qid_capped);
-		cm_buf_printf(r->out, ": %s", ev->name);
+		cm_buf_append(r->out, ": ", 2);
+		put_str(r->out, ev->name);
 	}
 }
 

@@ -21,7 +21,11 @@
  *	one field per slot, an override hash one field per limit name.
  *
  *	Expired keys are dropped when touched, and a few buckets are swept
- *	on every operation, so memory follows the live keys. The clock is
+ *	on every operation, so memory follows the live keys (message
+ *	instance markers too: they expire after PD_INSTANCE_TTL_S). When
+ *	the table doubles, its entries move to the new bucket array a few
+ *	buckets per lookup while both arrays are searched, so no request
+ *	pays for a whole rehash. The clock is
  *	the plan's "now" (injected by the tests).
  *
  *	check and commit call "done" before they return.
@@ -42,6 +46,7 @@
 
 #define MEM_BUCKETS_MIN 1024
 #define MEM_SWEEP 4
+#define MEM_MOVE 16 /* old buckets moved per lookup while growing */
 
 struct mem_field {
 	char *name;
@@ -50,6 +55,7 @@ struct mem_field {
 
 struct mem_entry {
 	struct mem_entry *next;
+	size_t h; /* hash(key) */
 	char *key;
 	long long expires; /* 0: never */
 	struct mem_field *f;
@@ -59,6 +65,9 @@ struct mem_entry {
 struct mem_store {
 	struct mem_entry **bucket;
 	size_t nbucket;
+	struct mem_entry **old; /* while growing: the table being emptied */
+	size_t nold;
+	size_t moved; /* old[0..moved) are empty */
 	size_t nentry;
 	size_t sweep; /* next bucket to sweep */
 };
@@ -110,46 +119,85 @@ sweep(struct mem_store *ms, long long now)
 	}
 }
 
-/* grow - double the bucket array when the table is full */
+/* move_some - move up to n buckets of the old table into the new one */
+static void
+move_some(struct mem_store *ms, size_t n)
+{
+	struct mem_entry *e, *next;
+	size_t h;
+
+	for (; n > 0 && ms->moved < ms->nold; n--, ms->moved++)
+		for (e = ms->old[ms->moved]; e != NULL; e = next) {
+			next = e->next;
+			h = e->h % ms->nbucket;
+			e->next = ms->bucket[h];
+			ms->bucket[h] = e;
+		}
+	if (ms->old != NULL && ms->moved == ms->nold) {
+		free(ms->old);
+		ms->old = NULL;
+		ms->nold = ms->moved = 0;
+	}
+}
+
+/*
+ * grow - double the bucket array when the table is full. The entries
+ * move over a little at every lookup (move_some), not all at once, so
+ * no request waits for a whole rehash.
+ */
 static void
 grow(struct mem_store *ms)
 {
-	struct mem_entry **nb, *e, *next;
-	size_t n = ms->nbucket * 2, i, h;
+	struct mem_entry **nb;
+	size_t n = ms->nbucket * 2;
 
+	if (ms->old != NULL)
+		move_some(ms, ms->nold); /* the last growth is not done yet */
 	if ((nb = calloc(n, sizeof *nb)) == NULL)
 		return; /* keep the old size: still correct */
-	for (i = 0; i < ms->nbucket; i++)
-		for (e = ms->bucket[i]; e != NULL; e = next) {
-			next = e->next;
-			h = hash(e->key) % n;
-			e->next = nb[h];
-			nb[h] = e;
-		}
-	free(ms->bucket);
+	ms->old = ms->bucket;
+	ms->nold = ms->nbucket;
+	ms->moved = 0;
 	ms->bucket = nb;
 	ms->nbucket = n;
 	ms->sweep = 0;
+}
+
+/* find - a key in one chain; an expired one is dropped (NULL) */
+static struct mem_entry *
+find(struct mem_store *ms, struct mem_entry **pp, size_t h, const char *key,
+    long long now)
+{
+	struct mem_entry *e;
+
+	for (; (e = *pp) != NULL; pp = &e->next) {
+		if (e->h != h || strcmp(e->key, key) != 0)
+			continue;
+		if (e->expires != 0 && e->expires <= now) {
+			*pp = e->next;
+			entry_free(e);
+			ms->nentry--;
+			return NULL;
+		}
+		return e;
+	}
+	return NULL;
 }
 
 /* lookup - find a live entry; create it when asked */
 static struct mem_entry *
 lookup(struct mem_store *ms, const char *key, long long now, int create)
 {
-	struct mem_entry **pp, *e;
-	size_t h = hash(key) % ms->nbucket;
+	struct mem_entry *e;
+	size_t h = hash(key), i;
 
-	for (pp = &ms->bucket[h]; (e = *pp) != NULL; pp = &e->next) {
-		if (strcmp(e->key, key) != 0)
-			continue;
-		if (e->expires != 0 && e->expires <= now) {
-			*pp = e->next;
-			entry_free(e);
-			ms->nentry--;
-			break;
-		}
+	if (ms->old != NULL)
+		move_some(ms, MEM_MOVE);
+	if ((e = find(ms, &ms->bucket[h % ms->nbucket], h, key, now)) != NULL)
 		return e;
-	}
+	if (ms->old != NULL && (i = h % ms->nold) >= ms->moved &&
+	    (e = find(ms, &ms->old[i], h, key, now)) != NULL)
+		return e;
 	if (!create)
 		return NULL;
 	if ((e = calloc(1, sizeof *e)) == NULL ||
@@ -157,8 +205,9 @@ lookup(struct mem_store *ms, const char *key, long long now, int create)
 		free(e);
 		return NULL;
 	}
-	e->next = ms->bucket[h];
-	ms->bucket[h] = e;
+	e->h = h;
+	e->next = ms->bucket[h % ms->nbucket];
+	ms->bucket[h % ms->nbucket] = e;
 	if (++ms->nentry > ms->nbucket)
 		grow(ms);
 	return e;
@@ -323,6 +372,7 @@ mem_close(struct pd_store *st)
 	struct mem_entry *e, *next;
 	size_t i;
 
+	move_some(ms, ms->nold);
 	for (i = 0; i < ms->nbucket; i++)
 		for (e = ms->bucket[i]; e != NULL; e = next) {
 			next = e->next;
@@ -483,6 +533,7 @@ pd_store_mem_count(struct pd_store *st, long long now)
 	struct mem_entry *e;
 	size_t i, n = 0;
 
+	move_some(ms, ms->nold);
 	for (i = 0; i < ms->nbucket; i++)
 		for (e = ms->bucket[i]; e != NULL; e = e->next)
 			if (e->expires == 0 || e->expires > now)
