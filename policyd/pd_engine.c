@@ -38,7 +38,9 @@
  *	at start-up) and opens the store. pd_engine_decide() runs
  *	pd_quota_prepare(), the store when the plan needs it, then
  *	pd_quota_finish(), writes the quota log line and calls "reply"
- *	exactly once (see pd_engine.h).
+ *	exactly once (see pd_engine.h). The records of finished decisions
+ *	(some 20 KB each, mostly plan keys) are kept for reuse, up to
+ *	POOL_MAX.
  *
  *	The pd_store_* wrappers pick the store named by "store" (memory, or
  *	a redis URL) and dispatch through its table of operations; an admin
@@ -64,14 +66,21 @@
 #include "pd_store.h"
 #include "pd_window.h"
 
+#define POOL_MAX 64 /* spare decision records kept */
+
+struct pending;
+
 struct pd_engine {
 	const struct pd_config *cfg;
 	struct pd_store *store;
 	pd_clock_fn clock;
 	void *clock_arg;
+	struct pending *spare; /* records of finished decisions, reused */
+	size_t nspare;
 };
 
 struct pending {
+	struct pending *next; /* in eng->spare */
 	struct pd_engine *eng;
 	pd_reply_fn reply;
 	void *arg;
@@ -214,7 +223,12 @@ finish(struct pending *p)
 	pd_quotalog(eng->cfg, &p->q, eng->store->ops->name,
 	    (long long)(cm_mono_us() - p->start_us));
 	p->reply(p->arg, p->q.reply);
-	free(p);
+	if (eng->nspare < POOL_MAX) {
+		p->next = eng->spare;
+		eng->spare = p;
+		eng->nspare++;
+	} else
+		free(p);
 }
 
 /* store_done - the store answered a plan */
@@ -237,7 +251,10 @@ pd_engine_decide(struct pd_engine *eng, const struct pd_request *req,
 	long long now;
 
 	now = eng->clock ? eng->clock(eng->clock_arg) : (long long)time(NULL);
-	if ((p = malloc(sizeof *p)) == NULL) {
+	if ((p = eng->spare) != NULL) {
+		eng->spare = p->next;
+		eng->nspare--;
+	} else if ((p = malloc(sizeof *p)) == NULL) {
 		memset(&oom, 0, sizeof oom);
 		pd_quota_finish(eng->cfg, &oom, PD_STORE_RETRY,
 		    "out of memory");
@@ -262,8 +279,14 @@ pd_engine_decide(struct pd_engine *eng, const struct pd_request *req,
 void
 pd_engine_free(struct pd_engine *eng)
 {
+	struct pending *p;
+
 	if (eng == NULL)
 		return;
 	eng->store = pd_store_close(eng->store);
+	while ((p = eng->spare) != NULL) {
+		eng->spare = p->next;
+		free(p);
+	}
 	free(eng);
 }

@@ -41,6 +41,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -127,16 +128,34 @@ pd_quota_identity(const char *raw, size_t len, char *out, size_t outlen)
 	return 1;
 }
 
+/* put - append s to buf at *o, within PD_KEY_MAX; -1 when it does not fit */
+static int
+put(char *buf, size_t *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= PD_KEY_MAX - *o)
+		return -1;
+	memcpy(buf + *o, s, n + 1);
+	*o += n;
+	return 0;
+}
+
 /* fmt_key - "PREFIX:{SUBJECT}:REST" into a plan key */
 static int
 fmt_key(char *buf, const char *prefix, const char *subject, const char *a,
     const char *b)
 {
-	int n;
+	size_t o = 0;
 
-	n = snprintf(buf, PD_KEY_MAX, "%s:{%s}:%s%s%s", prefix, subject, a,
-	    b != NULL ? ":" : "", b != NULL ? b : "");
-	return n < 0 || n >= PD_KEY_MAX ? -1 : 0;
+	buf[0] = 0;
+	if (put(buf, &o, prefix) == -1 || put(buf, &o, ":{") == -1 ||
+	    put(buf, &o, subject) == -1 || put(buf, &o, "}:") == -1 ||
+	    put(buf, &o, a) == -1)
+		return -1;
+	if (b != NULL && (put(buf, &o, ":") == -1 || put(buf, &o, b) == -1))
+		return -1;
+	return 0;
 }
 
 /* config_max - the limit's max after a config override of the subject */
@@ -161,7 +180,9 @@ pd_quota_keys(const struct pd_config *cfg, const struct pd_limit *lim,
 	const char *prefix = cfg->key_prefix ? cfg->key_prefix : "mt";
 	struct pd_span sp;
 
-	memset(it, 0, sizeof *it);
+	/* Not the two keys: 1 KB per item, and they are written below. */
+	memset(&it->max, 0, sizeof *it - offsetof(struct pd_plan_item, max));
+	it->limit = NULL;
 	if (pd_window_span(lim, now, &sp) == -1 ||
 	    fmt_key(it->key, prefix, subject, lim->name, sp.id) == -1 ||
 	    fmt_key(it->ovr_key, prefix, subject, "ovr", NULL) == -1)
@@ -307,7 +328,10 @@ pd_quota_prepare(const struct pd_config *cfg, const struct pd_request *req,
 {
 	const char *st, *ip;
 
-	memset(q, 0, sizeof *q);
+	/* All but the plan items (kilobytes of keys): build_plan() fills
+	 * the first plan.n of them. */
+	memset(q, 0, offsetof(struct pd_quota, plan.item));
+	memset(&q->plan.dup, 0, sizeof *q - offsetof(struct pd_quota, plan.dup));
 	q->plan.over = -1;
 	st = pd_request_get(req, "protocol_state");
 	copy_capped(q->state_name, sizeof q->state_name, st);

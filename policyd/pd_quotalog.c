@@ -42,25 +42,52 @@
 #include "pd_config.h"
 #include "pd_quota.h"
 
-/* limits_text - "daily:12/1000,hourly:3/200" */
+/* put_num - "%lld" into d (24 bytes at least); its length */
+static size_t
+put_num(char *d, long long v)
+{
+	char t[24];
+	size_t i = sizeof t, n;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+				     : (unsigned long long)v;
+
+	do
+		t[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		t[--i] = '-';
+	n = sizeof t - i;
+	memcpy(d, t + i, n);
+	return n;
+}
+
+/* limits_text - "daily:12/1000,hourly:3/200" (no printf: every line) */
 static void
 limits_text(const struct pd_quota *q, struct cm_event *ev)
 {
 	const struct pd_plan_item *it;
-	char buf[PD_LIMITS_MAX * 80];
-	size_t i, o = 0;
-	int n;
+	char buf[PD_LIMITS_MAX * 80], one[PD_LIMIT_NAME_MAX + 64];
+	size_t i, o = 0, n, k;
 
-	buf[0] = 0;
 	for (i = 0; i < q->plan.n; i++) {
 		it = &q->plan.item[i];
-		n = snprintf(buf + o, sizeof buf - o, "%s%s:%lld/%lld",
-		    i ? "," : "", it->limit->name,
-		    it->used + (q->plan.committed ? it->cost : 0), it->eff_max);
-		if (n < 0 || (size_t)n >= sizeof buf - o)
+		k = 0;
+		if (i)
+			one[k++] = ',';
+		n = strnlen(it->limit->name, PD_LIMIT_NAME_MAX);
+		memcpy(one + k, it->limit->name, n);
+		k += n;
+		one[k++] = ':';
+		k += put_num(one + k,
+		    it->used + (q->plan.committed ? it->cost : 0));
+		one[k++] = '/';
+		k += put_num(one + k, it->eff_max);
+		if (k >= sizeof buf - o) /* as snprintf's truncation was */
 			break;
-		o += (size_t)n;
+		memcpy(buf + o, one, k);
+		o += k;
 	}
+	buf[o] = 0;
 	cm_event_flags(ev, CM_EV_TEXT);
 	cm_event_str(ev, "limits", buf);
 }
