@@ -237,7 +237,8 @@ sink_fd_line(int fd, int level, const char *line, size_t len)
 	if (len > room - n)
 		len = room - n;
 	if (S.buffered && level >= 0 && S.obuf != NULL) {
-		if (S.olen > 0 && (fd != S.ofd || S.olen + n + len + 1 > OBUF_SIZE))
+		if (S.olen > 0 &&
+		    (fd != S.ofd || S.olen + n + len + 1 > OBUF_SIZE))
 			obuf_flush();
 		if (S.olen == 0 && S.first != NULL)
 			S.first(S.first_arg);

@@ -331,7 +331,8 @@ pd_quota_prepare(const struct pd_config *cfg, const struct pd_request *req,
 	/* All but the plan items (kilobytes of keys): build_plan() fills
 	 * the first plan.n of them. */
 	memset(q, 0, offsetof(struct pd_quota, plan.item));
-	memset(&q->plan.dup, 0, sizeof *q - offsetof(struct pd_quota, plan.dup));
+	memset(&q->plan.dup, 0,
+	    sizeof *q - offsetof(struct pd_quota, plan.dup));
 	q->plan.over = -1;
 	st = pd_request_get(req, "protocol_state");
 	copy_capped(q->state_name, sizeof q->state_name, st);
