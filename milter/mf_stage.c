@@ -120,7 +120,13 @@ mf_stage_helo(struct mf_conn *conn, const char *helo)
 	return MF_V_CONTINUE;
 }
 
-/* run_spf - SPF of the message's sender; 0 or -1 */
+/*
+ * run_spf - SPF of the message's sender; 0 or -1. A MAIL FROM that
+ * cm_addr_norm() refused ("@example.net", a space in the local part) is
+ * passed as received: it is still a mailfrom identity (RFC 7208 4.3,
+ * local part "postmaster" when empty), not the null sender, and
+ * mf_spf_check() makes of it what it can.
+ */
 static int
 run_spf(struct mf_conn *conn, struct mf_msg *msg)
 {
@@ -129,8 +135,8 @@ run_spf(struct mf_conn *conn, struct mf_msg *msg)
 	if (!conf->spf || conn->env->spf == NULL || conn->client_ip[0] == '\0')
 		return 0;
 	if (mf_spf_check(conn->env->spf, conn->client_ip,
-		conn->helo[0] != '\0' ? conn->helo : NULL,
-		msg->mail_from_bad ? NULL : msg->mail_from, conf->spf_helo,
+		conn->helo[0] != '\0' ? conn->helo : NULL, msg->mail_from,
+		conf->spf_helo,
 		conf->add_received_spf, &msg->spf) < 0) {
 		internal(msg,
 		    msg->spf.reason[0] != '\0' ? "spf check"

@@ -1,12 +1,14 @@
 /*
  * NAME
- *	test_mf_stage - the stage functions, hermetic (SPF and DKIM off)
+ *	test_mf_stage - the stage functions, hermetic (no DNS answers)
  * DESCRIPTION
  *	Drives mf_stage_* as the libmilter callbacks do and checks the
  *	header edits and the auth log line: forged Authentication-Results
  *	removal, internal and authenticated clients skipped but logged,
  *	bounded recipients, hostile header counts, an aborted message still
- *	logged; and the --test message splitter.
+ *	logged; the --test message splitter; the SPF identity of a
+ *	MAIL FROM that does not normalize (a closed loopback port as name
+ *	server: no answers needed).
  */
 #include "config.h"
 
@@ -78,6 +80,63 @@ teardown(void **state)
 	cm_buf_release(&logbuf);
 	mf_authlog_hook = NULL;
 	return 0;
+}
+
+/*
+ * test_spf_identity - the SPF identity of each MAIL FROM. The name
+ * server is a closed loopback port: the verdict is temperror, but the
+ * identity and domain are decided before any lookup.
+ */
+static void
+test_spf_identity(void **state)
+{
+	static const struct {
+		const char *name, *from, *identity, *domain;
+	} t[] = {
+		{ "plain", "<Alice@Example.ORG>", "mailfrom", "example.org" },
+		{ "no local part", "<@example.net>", "mailfrom", "example.net" },
+		{ "space in local part", "<Macro Error@example.com>",
+		    "mailfrom", "example.com" },
+		{ "null sender", "<>", "helo", "helo.example" },
+	};
+	static const char text[] = "spf = yes\ndkim = no\n"
+				   "dns_nameservers = 127.0.0.1@1\n"
+				   "dns_timeout = 100ms\n";
+	const char *ns[] = { "127.0.0.1@1" }, *why;
+	struct mf_macros m = { NULL, NULL, NULL, NULL, NULL };
+	struct mf_conf conf;
+	struct mf_env env;
+	struct mf_conn *conn;
+	struct mf_reply r;
+	char err[512];
+	size_t i;
+
+	(void)state;
+	memset(&env, 0, sizeof(env));
+	if (mf_conf_load_buf(&conf, "t", text, strlen(text), err,
+		sizeof(err)) != 0)
+		fail_msg("config: %s", err);
+	env.conf = &conf;
+	assert_non_null(env.dns = mf_dns_new(ns, 1, 100, &why));
+	assert_non_null(env.spf = mf_spf_new(env.dns, NULL, &why));
+	assert_non_null(conn = mf_conn_new(&env));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mf_stage_connect(conn, "client.example", "192.0.2.7");
+		mf_stage_helo(conn, "helo.example");
+		mf_stage_envfrom(conn, t[i].from, &m, &r);
+		assert_non_null(conn->msg);
+		if (!conn->msg->spf_done ||
+		    strcmp(conn->msg->spf.identity, t[i].identity) != 0 ||
+		    strcmp(conn->msg->spf.domain, t[i].domain) != 0)
+			fail_msg("%s: got %s %s, want %s %s", t[i].name,
+			    conn->msg->spf.identity, conn->msg->spf.domain,
+			    t[i].identity, t[i].domain);
+		mf_stage_close(conn);
+	}
+	mf_conn_free(conn);
+	mf_spf_free(env.spf);
+	mf_dns_free(env.dns);
+	mf_conf_free(&conf);
 }
 
 static int
@@ -302,6 +361,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test_setup_teardown(test_spf_identity, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests_name("mf_stage", tests, NULL, NULL);
