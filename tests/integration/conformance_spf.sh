@@ -5,20 +5,22 @@
 #	top_srcdir=. top_builddir=. tests/integration/conformance_spf.sh
 # DESCRIPTION
 #	Each of the suite's 16 scenarios becomes a zone (spf_suite.py),
-#	served on 127.0.0.1 by dnsd.py; every test runs the milter's SPF
-#	check through libunbound and that server (mf_verify, one process
-#	per test, so nothing is cached across scenarios) and compares the
-#	spf= result with the suite's. Prints TAP: one test per suite test.
+#	served on 127.0.0.1 by dnsd.py; every test runs the milter itself,
+#	"mailtally-milter -c CONF --test MESSAGE --client-ip --helo
+#	--mail-from" (the daemon's stage functions, its libunbound resolver
+#	and that server; one process per test, so nothing is cached across
+#	scenarios) and compares the spf= result of its
+#	Authentication-Results with the suite's. Prints TAP, one test
+#	per suite test.
 #	A test listed in conformance_spf.known is a known difference (TAP
 #	TODO, reason from the file; doc/conformance.md explains each). The
 #	last line is "# spf rfc7208-tests: N/203 match". SPF_SUITE=FILE
 #	runs another suite of the same format (rfc4408-tests.yml: 191).
 #
-#	To run the milter's offline mode instead of mf_verify, swap the
-#	verify() line below for the commented one: both take the same
-#	arguments and print Authentication-Results. A few tests (list in
-#	$threaded) also run from 8 threads at once through mf_verify, and
-#	any answer that differs from the single-threaded one fails them.
+#	A few tests (list in $threaded) also run from 8 threads at once
+#	through mf_verify (the check library alone: the milter's --test has
+#	no threads), and any answer that differs from the single-threaded
+#	one fails them.
 # DIAGNOSTICS
 #	Skips (TAP SKIP) when ../shared/corpora, python3 with PyYAML, or the
 #	driver is missing.
@@ -33,10 +35,9 @@ PY=/usr/bin/python3
 T=
 port=
 
-verify() { "$top_builddir/tests/integration/mf_verify" --nameserver "127.0.0.1@$port" --timeout 1500 "$@"; }
-# verify() { "$top_builddir/milter/mailtally-milter" -c "$T/milter.conf" --test "$@"; }
+verify() { "$top_builddir/milter/mailtally-milter" -c "$T/milter.conf" --test "$@"; }
 # Tests listed here are also run from 8 threads at once (30 times each),
-# through mf_verify whatever verify() runs: the per-request state
+# through mf_verify (threads): the per-request state
 # (void lookups, DNS terms) is thread-local and must not leak across.
 threaded=" void-over-limit include-over-limit mx-limit p-macro-multiple ptr-limit a-cidr4-0 "
 
@@ -48,6 +49,7 @@ skip_all() {
 
 [ -f "$suite" ] || skip_all "no corpus at $suite"
 $PY -c 'import yaml' 2>/dev/null || skip_all "python3 PyYAML missing (apt-get install python3-yaml)"
+[ -x "$top_builddir/milter/mailtally-milter" ] || skip_all "mailtally-milter not built"
 [ -x "$top_builddir/tests/integration/mf_verify" ] || skip_all "mf_verify not built"
 
 T=$(mktemp -d)

@@ -22,8 +22,9 @@
 #	the same message 50 times each through one shared resolver and
 #	must all get the first answer. Prints TAP.
 #
-#	To run the milter's offline mode instead of mf_verify, swap the
-#	verify() line for the commented one.
+#	Every check goes through "mailtally-milter -c CONF --test"; the
+#	thread tests through mf_verify (the check library alone, with
+#	--threads: the milter's --test has no threads).
 # DIAGNOSTICS
 #	Skips when python3-dkim, python3-nacl, openssl or dnsmasq is missing.
 set -u
@@ -33,9 +34,8 @@ here=$top_srcdir/tests/integration
 T=
 port=
 
-verify() { timeout 60 "$top_builddir/tests/integration/mf_verify" --nameserver "127.0.0.1@$port" --timeout 1000 "$@"; }
-# verify() { timeout 60 "$top_builddir/milter/mailtally-milter" -c "$T/milter.conf" --test "$@"; }
-# The thread tests need mf_verify's --threads, whatever verify() runs.
+verify() { timeout 60 "$top_builddir/milter/mailtally-milter" -c "$T/milter.conf" --test "$@"; }
+# The thread tests need mf_verify's --threads.
 mfv() { timeout 60 "$top_builddir/tests/integration/mf_verify" --nameserver "127.0.0.1@$port" --timeout 1000 "$@"; }
 
 skip_all() {
@@ -48,6 +48,7 @@ PATH=$PATH:/usr/sbin
 /usr/bin/python3 -c 'import dkim, nacl' 2>/dev/null || skip_all "python3-dkim or python3-nacl missing"
 command -v openssl >/dev/null || skip_all "openssl missing"
 command -v dnsmasq >/dev/null || skip_all "dnsmasq missing (apt-get install dnsmasq-base)"
+[ -x "$top_builddir/milter/mailtally-milter" ] || skip_all "mailtally-milter not built"
 [ -x "$top_builddir/tests/integration/mf_verify" ] || skip_all "mf_verify not built"
 
 T=$(mktemp -d)
@@ -56,10 +57,11 @@ trap 'stop_dns; rm -rf "$T"' EXIT
 
 $PY "$here/dkim_sign.py" "$T/fx" || { echo "Bail out! dkim_sign.py failed"; exit 1; }
 port=$(free_port 22253)
+# write_conf [TIMEOUT] - the milter's config for the current $port
 write_conf() {
 	cat >"$T/milter.conf" <<EOF
 dns_nameservers = 127.0.0.1@$port
-dns_timeout = 1000ms
+dns_timeout = ${1:-1000ms}
 dkim_min_key_bits = 1024
 dkim_max_signatures = 5
 EOF
@@ -139,10 +141,10 @@ EOF
 done
 
 # A server that answers every lookup late but in time: one SPF check may
-# take 4 lookup timeouts in all (2 s with --timeout 500), then it is
-# temperror; nine lookups of 300 ms each would take 2.7 s. (mf_verify:
-# the timeout is this test's own. All answers are late alike, so that
-# libunbound's retransmission timer, learnt from the first, lets them in.)
+# take 4 lookup timeouts in all (2 s with dns_timeout = 500ms), then it
+# is temperror; nine lookups of 300 ms each would take 2.7 s. (All
+# answers are late alike, so that libunbound's retransmission timer,
+# learnt from the first, lets them in.)
 $PY - "$T/slow.json" <<'PYEOF'
 import json, sys
 z = {"slow.fixtures.example": {"TXT": [["v=spf1 " + " ".join(
@@ -153,14 +155,17 @@ for i in range(8):
 json.dump(z, open(sys.argv[1], "w"))
 PYEOF
 start_dnsd "$port" "$T/slow.json"
-out=$(mfv "$T/fx/unsigned.eml" --timeout 500 --client-ip 192.0.2.1 \
+write_conf 500ms
+out=$(verify "$T/fx/unsigned.eml" --client-ip 192.0.2.1 \
     --helo mx.fixtures.example --mail-from a@slow.fixtures.example 2>&1)
+write_conf
 got=$(printf '%s\n' "$out" | ar_header | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
 check "spf, slow server, whole-check budget" "$got" temperror "$out" -
 stop_dns
 
 # Nothing listening at all.
 port=$(free_port 22290)
+write_conf
 out=$(verify "$T/fx/relaxed.eml" --client-ip 192.0.2.1 \
     --helo mx.fixtures.example --mail-from a@fixtures.example 2>&1)
 check "dkim, dead port" "$(printf '%s\n' "$out" | results)" temperror "$out" -
