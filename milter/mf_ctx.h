@@ -81,6 +81,7 @@ struct mf_conn {
 	char helo[MF_NAME_MAX + 1];
 	int internal;
 	int leadspc; /* SMFIP_HDR_LEADSPC negotiated */
+	int can_skip; /* SMFIP_SKIP negotiated: SMFIS_SKIP in xxfi_body */
 	struct mf_msg *msg;
 };
 

@@ -341,16 +341,22 @@ mf_stage_eoh(struct mf_conn *conn)
 	return MF_V_CONTINUE;
 }
 
-/* mf_stage_body - a body chunk (CRLF line ends) */
+/*
+ * mf_stage_body - a body chunk (CRLF line ends). MF_V_SKIP when the rest
+ * of the body cannot change the verdict: no DKIM check runs (dkim = no,
+ * a skipped client, headers over the limit) or the mail is unsigned.
+ */
 int
 mf_stage_body(struct mf_conn *conn, const unsigned char *p, size_t len)
 {
 	struct mf_msg *msg = conn->msg;
 
 	if (msg == NULL)
-		return MF_V_CONTINUE;
+		return MF_V_SKIP;
 	msg->size += len;
-	if (msg->dkim != NULL && mf_dkim_body(msg->dkim, p, len) < 0)
+	if (msg->dkim == NULL || !mf_dkim_need_body(msg->dkim))
+		return MF_V_SKIP;
+	if (mf_dkim_body(msg->dkim, p, len) < 0)
 		internal(msg, "dkim body");
 	return MF_V_CONTINUE;
 }

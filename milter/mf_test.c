@@ -124,25 +124,26 @@ feed_header(void *arg, const char *name, const char *value)
 	return mf_stage_header(arg, name, value) == MF_V_CONTINUE ? 0 : -1;
 }
 
-/* feed_body - the body with CRLF line ends, in chunks */
+/* feed_body - the body with CRLF line ends, in chunks, until skipped */
 static void
 feed_body(struct mf_conn *conn, const char *p, size_t len)
 {
 	struct cm_buf chunk;
 	size_t i;
+	int v = MF_V_CONTINUE;
 
 	cm_buf_init(&chunk, 0);
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len && v != MF_V_SKIP; i++) {
 		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
 			cm_buf_putc(&chunk, '\r');
 		cm_buf_putc(&chunk, p[i]);
 		if (chunk.len >= 65536) {
-			mf_stage_body(conn, (const unsigned char *)chunk.data,
-			    chunk.len);
+			v = mf_stage_body(conn,
+			    (const unsigned char *)chunk.data, chunk.len);
 			cm_buf_reset(&chunk);
 		}
 	}
-	if (chunk.len > 0)
+	if (chunk.len > 0 && v != MF_V_SKIP)
 		mf_stage_body(conn, (const unsigned char *)chunk.data,
 		    chunk.len);
 	cm_buf_release(&chunk);

@@ -8,7 +8,8 @@
  *	bounded recipients, hostile header counts, an aborted message still
  *	logged; the --test message splitter; the SPF identity of a
  *	MAIL FROM that does not normalize (a closed loopback port as name
- *	server: no answers needed).
+ *	server: no answers needed); the body skipped when it cannot change
+ *	the verdict.
  */
 #include "config.h"
 
@@ -349,6 +350,66 @@ test_parse(void **state)
 	}
 }
 
+/*
+ * test_body_skip - the body is skipped once it cannot change the
+ * verdict: DKIM off, or unsigned mail (no lookup needed for either);
+ * signed mail wants its body (a verifying signature: milter_lua.sh,
+ * t-dkim).
+ */
+static void
+test_body_skip(void **state)
+{
+	static const struct {
+		const char *name, *conf, *sig;
+		int want;
+	} t[] = {
+		{ "dkim off", "dkim = no\nspf = no\n", NULL, MF_V_SKIP },
+		{ "unsigned", "dkim = yes\nspf = no\n", NULL, MF_V_SKIP },
+		/* signed, however badly: the body is fed as libopendkim asks */
+		{ "malformed signature", "dkim = yes\nspf = no\n", " v=1; a=",
+		    MF_V_CONTINUE },
+	};
+	const unsigned char body[] = "hi\r\n";
+	struct fixture *f = *state;
+	struct mf_conf conf;
+	struct mf_env env;
+	struct mf_conn *conn;
+	struct mf_edits e;
+	const char *why;
+	char err[512];
+	size_t i;
+	int v;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&env, 0, sizeof(env));
+		if (mf_conf_load_buf(&conf, "t", t[i].conf, strlen(t[i].conf),
+			err, sizeof(err)) != 0)
+			fail_msg("config: %s", err);
+		env.conf = &conf;
+		if (conf.dkim)
+			assert_non_null(
+			    env.dkim = mf_dkim_lib_new(NULL, 1024, 5, &why));
+		assert_non_null(conn = mf_conn_new(&env));
+		assert_int_equal(start(conn, "192.0.2.7", NULL), MF_V_CONTINUE);
+		if (t[i].sig != NULL)
+			mf_stage_header(conn, "DKIM-Signature", t[i].sig);
+		mf_stage_header(conn, "From", " a@example.org");
+		mf_stage_eoh(conn);
+		v = mf_stage_body(conn, body, sizeof(body) - 1);
+		if (v != t[i].want)
+			fail_msg("%s: got %d, want %d", t[i].name, v,
+			    t[i].want);
+		assert_int_equal(eom(conn, &e), MF_V_ACCEPT);
+		mf_edits_release(&e);
+		mf_stage_close(conn);
+		mf_conn_free(conn);
+		mf_dkim_lib_free(env.dkim);
+		mf_conf_free(&conf);
+	}
+	/* no message at all: nothing to feed */
+	assert_int_equal(mf_stage_body(f->conn, body, 4), MF_V_SKIP);
+}
+
 int
 main(void)
 {
@@ -362,6 +423,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test_setup_teardown(test_spf_identity, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_skip, setup,
 		    teardown),
 	};
 
