@@ -12,6 +12,10 @@
 #	results must equal the expected list, and its output must contain
 #	the expected text (bits, reason).
 #
+#	SPF from loopback clients (internal_hosts empty) must be RFC 7208's
+#	result: none without a record, fail for -all, not libspf2's
+#	"localhost is always allowed" pass.
+#
 #	Then the hostile cases: a header field with NUL bytes; a name
 #	server that never answers (dnsd.py TIMEOUT zone) and one that
 #	answers SERVFAIL: DKIM and SPF must both come back temperror (a
@@ -62,16 +66,22 @@ write_conf() {
 	cat >"$T/milter.conf" <<EOF
 dns_nameservers = 127.0.0.1@$port
 dns_timeout = ${1:-1000ms}
+internal_hosts =
 dkim_min_key_bits = 1024
 dkim_max_signatures = 5
 EOF
 }
 write_conf
 $PY "$here/dkim_suite.py" "$T/fx/keys.txt" 1 >"$T/dnsmasq.conf"
+# SPF for loopback clients (no record, -all, a record naming loopback)
+cat >>"$T/dnsmasq.conf" <<'EOF'
+txt-record=deny.fixtures.example,"v=spf1 -all"
+txt-record=lo.fixtures.example,"v=spf1 ip4:127.0.0.1 ip6:::1 -all"
+EOF
 start_dnsmasq "$port" "$T/dnsmasq.conf"
 
 nfix=$(wc -l <"$T/fx/expect.txt")
-echo "1..$((nfix + 12))"
+echo "1..$((nfix + 17))"
 n=0
 
 # results - the dkim= words of an A-R output on stdin, comma-separated
@@ -116,6 +126,22 @@ if [ $rc -eq 0 ] && printf '%s' "$out" | grep -q 'dkim='; then
 else
 	echo "not ok $n - NUL bytes in header fields: exit $rc: $out"
 fi
+
+# Loopback clients get RFC 7208 results like any other: libspf2's
+# "localhost is always allowed" pass must not show (internal_hosts is
+# empty here, so the loopback client is checked).
+while read -r ip dom want; do
+	out=$(verify "$T/fx/unsigned.eml" --client-ip "$ip" \
+	    --helo mx.fixtures.example --mail-from "a@$dom" 2>&1)
+	got=$(printf '%s\n' "$out" | ar_header | sed -n 's/.*spf=\([a-z]*\).*/\1/p')
+	check "spf, loopback client $ip, $dom" "$got" "$want" "$out" -
+done <<'EOF'
+127.0.0.1 nospf.fixtures.example none
+127.0.0.1 deny.fixtures.example fail
+::1 deny.fixtures.example fail
+127.0.0.2 lo.fixtures.example fail
+127.0.0.1 lo.fixtures.example pass
+EOF
 stop_dns
 
 # A name server that never answers, then one that answers SERVFAIL.
