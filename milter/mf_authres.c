@@ -20,10 +20,18 @@
  *
  *	Each resinfo starts a new line; a line is folded at a word
  *	boundary before MF_AUTHRES_FOLD columns (a tab counts 8). Every
- *	value that came from the message or DNS is written as a bare word
- *	only when it is made of safe characters, otherwise as a quoted
- *	string with '"' and '\' escaped and other bytes replaced, so a
- *	hostile d= or reason cannot inject a resinfo or a header line.
+ *	value that came from the message or DNS is written bare only when
+ *	RFC 8601's pvalue allows it (an RFC 2045 token, or local-part@domain
+ *	with a dot-atom local part), otherwise as a quoted string with '"'
+ *	and '\' escaped and other bytes replaced, so a hostile d= or reason
+ *	cannot inject a resinfo or a header line, and a header.b= holding
+ *	'/' or '=' is quoted as the grammar wants.
+ *
+ *	With no method at all (spf and dkim both off) the value is
+ *	"authserv-id; none" (RFC 8601 2.2 no-result, Appendix B.2): the
+ *	message passed a conforming verifier, which checked nothing. A
+ *	method that did not run is left out, never written as "=none"
+ *	(dkim=none means "not signed", spf=none "no record").
  *
  *	mf_authres_is_ours() is the check of RFC 8601 section 5: an
  *	Authentication-Results header that arrives with our authserv-id is
@@ -61,15 +69,6 @@ struct fold {
 
 #define TSPECIALS "()<>@,;:\\\"/[]?="
 
-/* is_atext - a character allowed bare in a property value */
-static int
-is_atext(int c)
-{
-	if (c < 0x21 || c > 0x7e)
-		return 0;
-	return strchr("()<>[]:;,\\\"", c) == NULL;
-}
-
 /* is_token_char - RFC 2045 token character */
 static int
 is_token_char(int c)
@@ -96,17 +95,56 @@ put_quoted(struct cm_buf *out, const char *s)
 	return cm_buf_putc(out, '"');
 }
 
-/* mf_authres_value - append a value: bare if safe, else quoted */
+/* is_dot_atom - RFC 5322 dot-atom (atext runs joined by single dots) */
+static int
+is_dot_atom(const char *p, size_t n)
+{
+	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+	size_t i;
+
+	if (n == 0 || p[0] == '.' || p[n - 1] == '.')
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] == '.') {
+			if (p[i + 1] == '.')
+				return 0;
+		} else if (!isalnum((unsigned char)p[i]) &&
+		    (p[i] == '\0' || strchr(specials, p[i]) == NULL))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * is_bare - may s stand unquoted as a pvalue (RFC 8601 2.2)? Either an
+ * RFC 2045 token, or [local-part] "@" domain-name with a dot-atom local
+ * part. So "alice@example.org" and "AbCd+x12" stay bare, while a b= that
+ * holds '/' or '=' (tspecials) is quoted.
+ */
+static int
+is_bare(const char *s)
+{
+	const char *at = strrchr(s, '@'), *p;
+
+	for (p = s; *p != '\0' && is_token_char((unsigned char)*p); p++)
+		;
+	if (*p == '\0')
+		return *s != '\0';
+	if (at == NULL || (at > s && !is_dot_atom(s, (size_t)(at - s))) ||
+	    at[1] == '\0')
+		return 0;
+	for (p = at + 1; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return 0;
+	return 1;
+}
+
+/* mf_authres_value - append a value: bare if it may be, else quoted */
 int
 mf_authres_value(struct cm_buf *out, const char *s)
 {
-	const char *p;
-
-	if (*s == '\0')
+	if (!is_bare(s))
 		return put_quoted(out, s);
-	for (p = s; *p != '\0'; p++)
-		if (!is_atext((unsigned char)*p))
-			return put_quoted(out, s);
 	return cm_buf_append(out, s, strlen(s));
 }
 
