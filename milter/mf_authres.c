@@ -57,6 +57,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cm_addr.h"
 #include "cm_buf.h"
 #include "cm_util.h"
 #include "mf_authres.h"
@@ -95,48 +96,32 @@ put_quoted(struct cm_buf *out, const char *s)
 	return cm_buf_putc(out, '"');
 }
 
-/* is_dot_atom - RFC 5322 dot-atom (atext runs joined by single dots) */
-static int
-is_dot_atom(const char *p, size_t n)
-{
-	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
-	size_t i;
-
-	if (n == 0 || p[0] == '.' || p[n - 1] == '.')
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (p[i] == '.') {
-			if (p[i + 1] == '.')
-				return 0;
-		} else if (!isalnum((unsigned char)p[i]) &&
-		    (p[i] == '\0' || strchr(specials, p[i]) == NULL))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * is_bare - may s stand unquoted as a pvalue (RFC 8601 2.2)? Either an
- * RFC 2045 token, or [local-part] "@" domain-name with a dot-atom local
- * part. So "alice@example.org" and "AbCd+x12" stay bare, while a b= that
- * holds '/' or '=' (tspecials) is quoted.
+ * RFC 2045 token, or local-part@domain as the core's address helper
+ * accepts it unchanged but for the domain's case (dot-atom local part,
+ * no quotes, no address literal, ASCII). So "alice@example.org" and
+ * "AbCd+x12" stay bare, while a b= holding '/' or '=' (tspecials) and
+ * "Macro Error@example.com" are quoted.
  */
 static int
 is_bare(const char *s)
 {
-	const char *at = strrchr(s, '@'), *p;
+	char norm[CM_ADDR_MAX + 1];
+	const char *p, *why;
 
 	for (p = s; *p != '\0' && is_token_char((unsigned char)*p); p++)
 		;
 	if (*p == '\0')
 		return *s != '\0';
-	if (at == NULL || (at > s && !is_dot_atom(s, (size_t)(at - s))) ||
-	    at[1] == '\0')
-		return 0;
-	for (p = at + 1; *p != '\0'; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+	if (strchr(s, '@') == NULL || strpbrk(s, "\"[]") != NULL ||
+	    s[0] == '.' || strstr(s, "..") != NULL || strstr(s, ".@") != NULL)
+		return 0; /* the helper is as lenient as Postfix with dots */
+	for (p = s; *p != '\0'; p++)
+		if (*p < 0x21 || *p > 0x7e)
 			return 0;
-	return 1;
+	return cm_addr_norm(s, strlen(s), norm, &why) == 0 &&
+	    strcasecmp(norm, s) == 0;
 }
 
 /* mf_authres_value - append a value: bare if it may be, else quoted */

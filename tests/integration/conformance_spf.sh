@@ -18,9 +18,10 @@
 #	runs another suite of the same format (rfc4408-tests.yml: 191).
 #
 #	A few tests (list in $threaded) also run from 8 threads at once
-#	through mf_verify (the check library alone: the milter's --test has
-#	no threads), and any answer that differs from the single-threaded
-#	one fails them.
+#	through mf_verify (the same --test code path, each thread on its
+#	own connection, sharing the resolver and libspf2 server as the
+#	daemon's threads do), and any answer that differs from the
+#	single-threaded one fails them.
 # DIAGNOSTICS
 #	Skips (TAP SKIP) when ../shared/corpora, python3 with PyYAML, or the
 #	driver is missing.
@@ -82,8 +83,8 @@ while IFS=$'\x1f' read -r sc id ip helo from want; do
 	got=$(printf '%s\n' "$out" | ar_header | sed -n 's/.*spf=\([a-z]*\).*/\1/p' | head -1)
 	case "$threaded" in
 	*" $id "*)
-		tout=$("$top_builddir/tests/integration/mf_verify" --nameserver \
-		    "127.0.0.1@$port" --timeout 1500 "$T/msg.eml" --client-ip "$ip" \
+		tout=$("$top_builddir/tests/integration/mf_verify" \
+		    -c "$T/milter.conf" "$T/msg.eml" --client-ip "$ip" \
 		    --helo "$helo" --mail-from "$from" --threads 8 --repeat 30 \
 		    2>>"$T/verify.log" | sed -n 's/^threads: .*mismatches: //p')
 		[ "$tout" = 0 ] || got="$got (threads: ${tout:-crash} mismatches)"

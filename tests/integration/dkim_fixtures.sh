@@ -27,8 +27,8 @@
 #	must all get the first answer. Prints TAP.
 #
 #	Every check goes through "mailtally-milter -c CONF --test"; the
-#	thread tests through mf_verify (the check library alone, with
-#	--threads: the milter's --test has no threads).
+#	thread tests through mf_verify, the same code path run from many
+#	threads on one shared environment.
 # DIAGNOSTICS
 #	Skips when python3-dkim, python3-nacl, openssl or dnsmasq is missing.
 set -u
@@ -40,7 +40,7 @@ port=
 
 verify() { timeout 60 "$top_builddir/milter/mailtally-milter" -c "$T/milter.conf" --test "$@"; }
 # The thread tests need mf_verify's --threads.
-mfv() { timeout 60 "$top_builddir/tests/integration/mf_verify" --nameserver "127.0.0.1@$port" --timeout 1000 "$@"; }
+mfv() { timeout 60 "$top_builddir/tests/integration/mf_verify" -c "$T/milter.conf" "$@"; }
 
 skip_all() {
 	echo "1..1"

@@ -83,6 +83,26 @@ teardown(void **state)
 	return 0;
 }
 
+/* load_env - a configuration from text, and its env as the daemon's */
+static void
+load_env(struct mf_conf *conf, struct mf_env *env, const char *text)
+{
+	char err[512];
+
+	if (mf_conf_load_buf(conf, "t", text, strlen(text), err, sizeof(err)) !=
+		0 ||
+	    mf_env_open(conf, env, err, sizeof(err)) != 0)
+		fail_msg("config: %s", err);
+}
+
+/* free_env - what load_env made */
+static void
+free_env(struct mf_conf *conf, struct mf_env *env)
+{
+	mf_env_close(env);
+	mf_conf_free(conf);
+}
+
 /*
  * test_spf_identity - the SPF identity of each MAIL FROM. The name
  * server is a closed loopback port: the verdict is temperror, but the
@@ -95,7 +115,8 @@ test_spf_identity(void **state)
 		const char *name, *from, *identity, *domain;
 	} t[] = {
 		{ "plain", "<Alice@Example.ORG>", "mailfrom", "example.org" },
-		{ "no local part", "<@example.net>", "mailfrom", "example.net" },
+		{ "no local part", "<@example.net>", "mailfrom",
+		    "example.net" },
 		{ "space in local part", "<Macro Error@example.com>",
 		    "mailfrom", "example.com" },
 		{ "null sender", "<>", "helo", "helo.example" },
@@ -103,23 +124,15 @@ test_spf_identity(void **state)
 	static const char text[] = "spf = yes\ndkim = no\n"
 				   "dns_nameservers = 127.0.0.1@1\n"
 				   "dns_timeout = 100ms\n";
-	const char *ns[] = { "127.0.0.1@1" }, *why;
 	struct mf_macros m = { NULL, NULL, NULL, NULL, NULL };
 	struct mf_conf conf;
 	struct mf_env env;
 	struct mf_conn *conn;
 	struct mf_reply r;
-	char err[512];
 	size_t i;
 
 	(void)state;
-	memset(&env, 0, sizeof(env));
-	if (mf_conf_load_buf(&conf, "t", text, strlen(text), err,
-		sizeof(err)) != 0)
-		fail_msg("config: %s", err);
-	env.conf = &conf;
-	assert_non_null(env.dns = mf_dns_new(ns, 1, 100, &why));
-	assert_non_null(env.spf = mf_spf_new(env.dns, NULL, &why));
+	load_env(&conf, &env, text);
 	assert_non_null(conn = mf_conn_new(&env));
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		mf_stage_connect(conn, "client.example", "192.0.2.7");
@@ -135,9 +148,7 @@ test_spf_identity(void **state)
 		mf_stage_close(conn);
 	}
 	mf_conn_free(conn);
-	mf_spf_free(env.spf);
-	mf_dns_free(env.dns);
-	mf_conf_free(&conf);
+	free_env(&conf, &env);
 }
 
 static int
@@ -366,8 +377,8 @@ test_body_skip(void **state)
 		{ "dkim off", "dkim = no\nspf = no\n", NULL, MF_V_SKIP },
 		{ "unsigned", "dkim = yes\nspf = no\n", NULL, MF_V_SKIP },
 		/* signed, however badly: the body is fed as libopendkim asks */
-		{ "malformed signature", "dkim = yes\nspf = no\n", " v=1; a=",
-		    MF_V_CONTINUE },
+		{ "malformed signature", "dkim = yes\nspf = no\n",
+		    " v=1; a=", MF_V_CONTINUE },
 	};
 	const unsigned char body[] = "hi\r\n";
 	struct fixture *f = *state;
@@ -375,20 +386,11 @@ test_body_skip(void **state)
 	struct mf_env env;
 	struct mf_conn *conn;
 	struct mf_edits e;
-	const char *why;
-	char err[512];
 	size_t i;
 	int v;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		memset(&env, 0, sizeof(env));
-		if (mf_conf_load_buf(&conf, "t", t[i].conf, strlen(t[i].conf),
-			err, sizeof(err)) != 0)
-			fail_msg("config: %s", err);
-		env.conf = &conf;
-		if (conf.dkim)
-			assert_non_null(
-			    env.dkim = mf_dkim_lib_new(NULL, 1024, 5, &why));
+		load_env(&conf, &env, t[i].conf);
 		assert_non_null(conn = mf_conn_new(&env));
 		assert_int_equal(start(conn, "192.0.2.7", NULL), MF_V_CONTINUE);
 		if (t[i].sig != NULL)
@@ -403,11 +405,46 @@ test_body_skip(void **state)
 		mf_edits_release(&e);
 		mf_stage_close(conn);
 		mf_conn_free(conn);
-		mf_dkim_lib_free(env.dkim);
-		mf_conf_free(&conf);
+		free_env(&conf, &env);
 	}
 	/* no message at all: nothing to feed */
 	assert_int_equal(mf_stage_body(f->conn, body, 4), MF_V_SKIP);
+}
+
+/* test_from_domain - the From domain kept for the log line */
+static void
+test_from_domain(void **state)
+{
+	static const struct {
+		const char *name, *value, *want;
+	} t[] = {
+		{ "display name", " Alice <alice@Example.ORG>", "example.org" },
+		{ "bare", " bob@Example.COM (Bob)", "example.com" },
+		{ "list", " a@one.example, b@two.example", "one.example" },
+		{ "folded", "\n\tc@Three.Example", "three.example" },
+		{ "quoted local part", " \"x y\"@four.example",
+		    "four.example" },
+		{ "space inside", " a b@four.example", "" },
+		{ "two at signs", " <a@b@five.example>", "" },
+		{ "no domain", " <alice>", "" },
+		{ "unclosed bracket", " Alice <alice@six.example", "" },
+		{ "empty", "", "" },
+	};
+	struct fixture *f = *state;
+	struct mf_edits e;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(start(f->conn, "192.0.2.7", NULL),
+		    MF_V_CONTINUE);
+		mf_stage_header(f->conn, "From", t[i].value);
+		if (strcmp(f->conn->msg->from_domain, t[i].want) != 0)
+			fail_msg("%s: got [%s], want [%s]", t[i].name,
+			    f->conn->msg->from_domain, t[i].want);
+		assert_int_equal(eom(f->conn, &e), MF_V_ACCEPT);
+		mf_edits_release(&e);
+	}
+	mf_stage_close(f->conn);
 }
 
 int
@@ -425,6 +462,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_spf_identity, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_body_skip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_from_domain, setup,
 		    teardown),
 	};
 
