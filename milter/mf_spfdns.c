@@ -35,7 +35,9 @@
  *	An a/mx name carrying the MF_SPF_CIDR0 marker (mf_spflint: prefix
  *	length 0) is looked up without it; an address answer becomes the
  *	client's own address, an MX answer passes the marker on.
- *	MX and PTR names are lower-cased; a null MX is no exchange.
+ *	MX and PTR names are lower-cased; a null MX is no exchange. A PTR
+ *	answer is cut to its first 10 names (4.6.4: the rest are ignored;
+ *	libspf2 would make more of them an error).
  * DIAGNOSTICS
  *	lookup() returns NULL only when out of memory, as libspf2 allows.
  * SECURITY
@@ -68,6 +70,7 @@
 #define MF_SPF_TXT_MAX 4096
 #define MF_SPF_TERMS_MAX 10
 #define MF_SPF_MX_MAX 10
+#define MF_SPF_PTR_MAX 10
 
 static __thread struct mf_spfdns_state *mf_spfdns_cur;
 
@@ -289,7 +292,10 @@ mf_spfdns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 		mf_dns_reply_free(&r);
 		return NULL;
 	}
-	for (i = 0; r.status == MF_DNS_OK && i < r.n; i++) {
+	/* RFC 7208 4.6.4: PTR names past the tenth are ignored */
+	for (i = 0; r.status == MF_DNS_OK && i < r.n &&
+	     !(type == ns_t_ptr && cnt >= MF_SPF_PTR_MAX);
+	     i++) {
 		if (mf_spfdns_fill(rr, cnt, &r, i, type,
 			mark && type == ns_t_mx ? MF_SPF_CIDR0 : "") == 0)
 			cnt++;
