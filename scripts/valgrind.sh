@@ -30,7 +30,7 @@ if [ -f "$b/Makefile" ]; then
 	else
 		fail=$((fail + 1))
 		echo "valgrind: pd_hostile.sh failed:"
-		tail -30 "$b/tests/integration/pd_hostile.log" 2>/dev/null
+		tail -30 "$b/tests/integration/pd_hostile.sh.log" 2>/dev/null
 	fi
 fi
 echo "valgrind: $pass passed, $fail failed"
