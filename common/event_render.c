@@ -79,17 +79,9 @@ put_str(struct cm_buf *b, const char *str)
 static void
 put_num(struct cm_buf *b, long long v)
 {
-	char d[24];
-	size_t i = sizeof d;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-				     : (unsigned long long)v;
+	char d[CM_LOG_NUM_MAX];
 
-	do
-		d[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		d[--i] = '-';
-	cm_buf_append(b, d + i, sizeof d - i);
+	cm_buf_append(b, d, cm_log_num(d, v));
 }
 
 /* fits - does a piece fit, keeping room to close and mark truncation? */

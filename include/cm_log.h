@@ -110,6 +110,9 @@ void cm_log_set_stream(void *stdio_file);
  */
 int cm_log_buffer(int on, void (*first)(void *), void *arg);
 void cm_log_flush(void);
+/* "%lld" of v into dst (CM_LOG_NUM_MAX bytes, no NUL); its length. */
+#define CM_LOG_NUM_MAX 24
+size_t cm_log_num(char *dst, long long v);
 void cm_log_set_level(int level);
 int cm_log_get_level(void);
 void cm_log_close(void);

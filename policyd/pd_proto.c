@@ -224,8 +224,10 @@ pd_request_get(const struct pd_request *req, const char *name)
 {
 	size_t i;
 
+	/* First bytes differ for most names: skip the call. */
 	for (i = 0; i < req->nattr; i++)
-		if (strcmp(req->attr[i].name, name) == 0)
+		if (req->attr[i].name[0] == name[0] &&
+		    strcmp(req->attr[i].name, name) == 0)
 			return req->attr[i].value;
 	return NULL;
 }

@@ -42,25 +42,6 @@
 #include "pd_config.h"
 #include "pd_quota.h"
 
-/* put_num - "%lld" into d (24 bytes at least); its length */
-static size_t
-put_num(char *d, long long v)
-{
-	char t[24];
-	size_t i = sizeof t, n;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-				     : (unsigned long long)v;
-
-	do
-		t[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		t[--i] = '-';
-	n = sizeof t - i;
-	memcpy(d, t + i, n);
-	return n;
-}
-
 /* limits_text - "daily:12/1000,hourly:3/200" (no printf: every line) */
 static void
 limits_text(const struct pd_quota *q, struct cm_event *ev)
@@ -78,10 +59,10 @@ limits_text(const struct pd_quota *q, struct cm_event *ev)
 		memcpy(one + k, it->limit->name, n);
 		k += n;
 		one[k++] = ':';
-		k += put_num(one + k,
+		k += cm_log_num(one + k,
 		    it->used + (q->plan.committed ? it->cost : 0));
 		one[k++] = '/';
-		k += put_num(one + k, it->eff_max);
+		k += cm_log_num(one + k, it->eff_max);
 		if (k >= sizeof buf - o) /* as snprintf's truncation was */
 			break;
 		memcpy(buf + o, one, k);
