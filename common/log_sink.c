@@ -41,9 +41,10 @@
  *	stderr lines are then gathered whole in a 64 KiB buffer and written
  *	by cm_log_flush() in one write(2) (also when the buffer is full, the
  *	target changes, before a reopen, a close or a fatal or panic line,
- *	which is written at once). "first" is called, under the sink's lock
- *	(it must not log), when a line starts a new batch, so that the loop
- *	can schedule the flush. The default is one write(2) per line.
+ *	which is written at once, and at exit(3)). "first" is called,
+ *	under the sink's lock (it must not log), when a line starts a new
+ *	batch, so that the loop can schedule the flush. The default is one
+ *	write(2) per line.
  *	The prefix is built once per second.
  *
  *	cm_log_reopen() reopens the file after logrotate moved it; the old
@@ -438,8 +439,12 @@ cm_log_sink_close(void)
 int
 cm_log_buffer(int on, void (*first)(void *), void *arg)
 {
+	static int atexit_set;
 	int rc = 0;
 
+	/* exit(3) in the middle of a batch still writes it */
+	if (on && !atexit_set)
+		atexit_set = atexit(cm_log_flush) == 0;
 	pthread_mutex_lock(&S.lock);
 	obuf_flush();
 	if (on && S.obuf == NULL && (S.obuf = malloc(OBUF_SIZE)) == NULL)
