@@ -1,0 +1,619 @@
+# stack.sh - a private mail stack on loopback, for tests and the demo
+#
+# NAME
+#	stack.sh - start and stop dnsmasq, redis-server, mailtally-milter,
+#	mailtally-policyd and a private Postfix instance wired to both
+# SYNOPSIS
+#	. tests/integration/stack.sh
+#	stack_init [BASE_PORT]		# temp dir, free ports, traps
+#	stack_start			# everything, in dependency order
+#	stack_send IP FROM TO FILE [swaks args]	# -> $ST_QID, $ST_REPLY
+#	stack_stop			# also run by the EXIT trap
+# DESCRIPTION
+#	Everything lives in one mktemp -d directory ($ST_DIR) and listens on
+#	127.0.0.1 only, on ports found free from BASE_PORT (default 24000)
+#	upward. stack_init installs traps so that stack_stop runs on exit,
+#	Ctrl-C, SIGTERM and SIGHUP; a caller with its own EXIT work sets
+#	ST_ON_EXIT to a command that runs before the stack is stopped.
+#
+#	IP plan (all of 127.0.0.0/8 reaches 127.0.0.1 on Linux):
+#	  127.0.0.1  every server; also the load generator (smtp-source
+#	             cannot pick a source address): SPF-authorized for
+#	             load.example only
+#	  127.0.0.5  authorized by SPF for dom1.example (and dom2.example)
+#	  127.0.0.6  authorized by SPF for dom2.example
+#	  127.0.0.7  authorized for nothing: SPF fail for dom1/dom2
+#	  127.0.0.8  mynetworks and the milter's internal_hosts
+#	The milter checks every client but 127.0.0.8, so none of the test
+#	sources may be in mynetworks or internal_hosts.
+#
+#	DNS (dnsmasq, no recursion, NXDOMAIN for anything else):
+#	  dom1.example   "v=spf1 ip4:127.0.0.5 -all", DKIM rsa  s2048 (2048 bit)
+#	  dom2.example   "v=spf1 ip4:127.0.0.5 ip4:127.0.0.6 -all", DKIM ed25519 ed1
+#	  load.example   "v=spf1 ip4:127.0.0.1 -all"
+#	  rcpt.example   the virtual mailbox domain (one maildir, $ST_MAILDIR)
+#	Names are under .example because libunbound answers .test locally.
+#
+#	Knobs (set before stack_start, or before stack_milter_start and
+#	friends when restarting one part): ST_MILTER_CONF_EXTRA and
+#	ST_POLICYD_CONF_EXTRA (lines appended to the daemons' configs),
+#	ST_POSTFIX_MAIN_EXTRA (lines appended to main.cf), ST_LOG_FORMAT
+#	(text or json), ST_WITH_MILTER=0 / ST_WITH_POLICYD=0 (run Postfix
+#	without that daemon and without wiring it).
+# DIAGNOSTICS
+#	Functions return non-zero and print to stderr what failed, with the
+#	tail of that server's log.
+# SEE ALSO
+#	scripts/demo.sh, tests/integration/e2e_postfix.sh, doc/operator.md
+
+ST_PY=/usr/bin/python3
+[ -x "$ST_PY" ] || ST_PY=python3
+
+# stack_missing - print the commands the stack needs and cannot find
+stack_missing() {
+	local c missing=
+	for c in postfix postconf redis-server redis-cli dnsmasq swaks openssl \
+	    smtp-source ss; do
+		command -v "$c" >/dev/null 2>&1 ||
+		    [ -x "/usr/sbin/$c" ] || missing="$missing $c"
+	done
+	"$ST_PY" -c 'import dkim, nacl' 2>/dev/null ||
+	    missing="$missing python3-dkim/python3-nacl"
+	echo "${missing# }"
+}
+
+# stack_log - a progress line on stderr (quiet unless ST_VERBOSE=1)
+stack_log() {
+	[ "${ST_VERBOSE:-0}" = 1 ] && echo "stack: $*" >&2
+	return 0
+}
+
+# stack_err - a failure line on stderr
+stack_err() {
+	echo "stack: $*" >&2
+}
+
+# stack_port_free - is 127.0.0.1:PORT free for both TCP and UDP?
+stack_port_free() {
+	"$ST_PY" - "$1" <<'EOF' 2>/dev/null
+import socket, sys
+p = int(sys.argv[1])
+for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", p))
+    s.close()
+EOF
+}
+
+# stack_pick_port - set variable NAME to the next free port from $ST_NEXT_PORT
+stack_pick_port() {
+	local p=$ST_NEXT_PORT
+	while ! stack_port_free "$p"; do
+		p=$((p + 1))
+		[ "$p" -lt "$((ST_BASE_PORT + 900))" ] || return 1
+	done
+	ST_NEXT_PORT=$((p + 1))
+	eval "$1=$p"
+}
+
+# stack_on_exit - the trap: the caller's work, then stop everything
+stack_on_exit() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	if [ -n "${ST_ON_EXIT:-}" ]; then
+		eval "$ST_ON_EXIT" || true
+	fi
+	stack_stop
+	exit "$rc"
+}
+
+# stack_init - make the directory, pick ports, install the traps
+stack_init() {
+	ST_BASE_PORT=${1:-24000}
+	ST_NEXT_PORT=$ST_BASE_PORT
+	ST_TOP=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+	ST_BUILD=${top_builddir:-$ST_TOP}
+	ST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mailtally-stack.XXXXXX") || return 1
+	chmod 0755 "$ST_DIR"	# postfix and nobody must traverse it
+	ST_PIDS=
+	ST_PF=$ST_DIR/postfix
+	ST_MAILDIR=$ST_DIR/mail/u
+	ST_MAILLOG=$ST_DIR/maillog
+	ST_MILTER_LOG=$ST_DIR/milter.log
+	ST_POLICYD_LOG=$ST_DIR/policyd.log
+	ST_MILTER_BIN=${ST_MILTER_BIN:-$ST_BUILD/milter/mailtally-milter}
+	ST_POLICYD_BIN=${ST_POLICYD_BIN:-$ST_BUILD/policyd/mailtally-policyd}
+	ST_CTL_BIN=${ST_CTL_BIN:-$ST_BUILD/tools/mailtally-ctl}
+	ST_AUTHSERV_ID=mx.rcpt.example
+	ST_LOG_FORMAT=${ST_LOG_FORMAT:-text}
+	stack_pick_port ST_DNS_PORT &&
+	stack_pick_port ST_REDIS_PORT &&
+	stack_pick_port ST_MILTER_PORT &&
+	stack_pick_port ST_POLICYD_PORT &&
+	stack_pick_port ST_SMTP_PORT || {
+		stack_err "no free ports from $ST_BASE_PORT"
+		return 1
+	}
+	trap stack_on_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	stack_log "dir $ST_DIR ports dns=$ST_DNS_PORT redis=$ST_REDIS_PORT" \
+	    "milter=$ST_MILTER_PORT policyd=$ST_POLICYD_PORT smtp=$ST_SMTP_PORT"
+}
+
+# stack_wait_tcp - wait up to SECS for a TCP listener on 127.0.0.1:PORT
+stack_wait_tcp() {
+	local port=$1 secs=${2:-10} i=0
+	while [ "$i" -lt "$((secs * 10))" ]; do
+		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# stack_wait_udp - wait up to SECS for a UDP socket on 127.0.0.1:PORT
+stack_wait_udp() {
+	local port=$1 secs=${2:-10} i=0
+	while [ "$i" -lt "$((secs * 10))" ]; do
+		ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# stack_wait_gone - wait up to SECS for process PID to exit
+stack_wait_gone() {
+	local pid=$1 secs=${2:-10} i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$i" -lt "$((secs * 10))" ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 0
+}
+
+# stack_kill - TERM a process we started, wait, KILL if it lingers
+stack_kill() {
+	local pid=$1 secs=${2:-10}
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	if ! stack_wait_gone "$pid" "$secs"; then
+		kill -KILL "$pid" 2>/dev/null
+		stack_wait_gone "$pid" 2
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# stack_b64 - base64 without line breaks
+stack_b64() {
+	base64 | tr -d '\n'
+}
+
+# stack_txt_split - a TXT value as dnsmasq's comma-separated 255-byte strings
+stack_txt_split() {
+	local s=$1 out=
+	while [ "${#s}" -gt 250 ]; do
+		out="$out\"${s:0:250}\","
+		s=${s:250}
+	done
+	echo "$out\"$s\""
+}
+
+# stack_keys - generate the DKIM keys: RSA-2048 (dom1), Ed25519 (dom2)
+stack_keys() {
+	local k=$ST_DIR/keys
+	mkdir -p "$k" || return 1
+	openssl genrsa -traditional -out "$k/dom1.rsa.pem" 2048 2>/dev/null &&
+	openssl rsa -in "$k/dom1.rsa.pem" -pubout -outform DER 2>/dev/null |
+	    stack_b64 >"$k/dom1.rsa.pub" &&
+	openssl genpkey -algorithm ed25519 -out "$k/dom2.ed.pem" 2>/dev/null &&
+	openssl pkey -in "$k/dom2.ed.pem" -outform DER 2>/dev/null |
+	    tail -c 32 | stack_b64 >"$k/dom2.ed.seed" &&
+	openssl pkey -in "$k/dom2.ed.pem" -pubout -outform DER 2>/dev/null |
+	    tail -c 32 | stack_b64 >"$k/dom2.ed.pub" || {
+		stack_err "DKIM key generation failed"
+		return 1
+	}
+	[ -s "$k/dom1.rsa.pub" ] && [ -s "$k/dom2.ed.pub" ]
+}
+
+# stack_dns_start - dnsmasq with the SPF and DKIM records of the test domains
+stack_dns_start() {
+	local c=$ST_DIR/dnsmasq.conf
+	[ -s "$ST_DIR/keys/dom2.ed.pub" ] || stack_keys || return 1
+	{
+		echo "listen-address=127.0.0.1"
+		echo "bind-interfaces"
+		echo "port=$ST_DNS_PORT"
+		echo "no-resolv"
+		echo "no-hosts"
+		echo "no-negcache"
+		echo "local=/#/"
+		echo "log-facility=$ST_DIR/dnsmasq.log"
+		echo "txt-record=dom1.example,\"v=spf1 ip4:127.0.0.5 -all\""
+		echo "txt-record=dom2.example,\"v=spf1 ip4:127.0.0.5 ip4:127.0.0.6 -all\""
+		echo "txt-record=load.example,\"v=spf1 ip4:127.0.0.1 -all\""
+		echo "txt-record=s2048._domainkey.dom1.example,$(stack_txt_split \
+		    "v=DKIM1; k=rsa; p=$(cat "$ST_DIR/keys/dom1.rsa.pub")")"
+		echo "txt-record=ed1._domainkey.dom2.example,$(stack_txt_split \
+		    "v=DKIM1; k=ed25519; p=$(cat "$ST_DIR/keys/dom2.ed.pub")")"
+		echo "${ST_DNS_EXTRA:-}"
+	} >"$c"
+	dnsmasq -k -C "$c" --pid-file= >>"$ST_DIR/dnsmasq.log" 2>&1 &
+	ST_DNS_PID=$!
+	ST_PIDS="$ST_PIDS $ST_DNS_PID"
+	stack_wait_udp "$ST_DNS_PORT" 10 || {
+		stack_err "dnsmasq did not start"
+		tail -5 "$ST_DIR/dnsmasq.log" >&2
+		return 1
+	}
+	stack_log "dnsmasq pid $ST_DNS_PID on 127.0.0.1:$ST_DNS_PORT"
+}
+
+# stack_redis_start - a throwaway redis-server, no persistence
+stack_redis_start() {
+	local i=0
+	redis-server --port "$ST_REDIS_PORT" --bind 127.0.0.1 --daemonize no \
+	    --save '' --appendonly no --dir "$ST_DIR" \
+	    --logfile "$ST_DIR/redis.log" >/dev/null 2>&1 &
+	ST_REDIS_PID=$!
+	until [ "$(timeout 2 redis-cli -p "$ST_REDIS_PORT" ping 2>/dev/null)" = PONG ]; do
+		i=$((i + 1))
+		if [ "$i" -gt 100 ] || ! kill -0 "$ST_REDIS_PID" 2>/dev/null; then
+			stack_err "redis-server did not start"
+			tail -5 "$ST_DIR/redis.log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	stack_log "redis pid $ST_REDIS_PID on 127.0.0.1:$ST_REDIS_PORT"
+}
+
+# stack_redis_stop - stop redis-server (the "Redis down" case)
+stack_redis_stop() {
+	[ -n "${ST_REDIS_PID:-}" ] || return 0
+	redis-cli -p "$ST_REDIS_PORT" shutdown nosave >/dev/null 2>&1
+	stack_kill "$ST_REDIS_PID" 5
+	ST_REDIS_PID=
+}
+
+# stack_redis - run redis-cli against the stack's Redis
+stack_redis() {
+	redis-cli -p "$ST_REDIS_PORT" "$@"
+}
+
+# stack_milter_conf - write the milter's config file
+stack_milter_conf() {
+	cat >"$ST_DIR/milter.conf" <<EOF
+# mailtally-milter config written by tests/integration/stack.sh
+listen          = inet:127.0.0.1:$ST_MILTER_PORT
+authserv_id     = $ST_AUTHSERV_ID
+internal_hosts  = 127.0.0.8/32
+dns_nameservers = 127.0.0.1@$ST_DNS_PORT
+dns_timeout     = 3s
+log_format      = $ST_LOG_FORMAT
+log_target      = file:$ST_MILTER_LOG
+${ST_MILTER_CONF_EXTRA:-}
+EOF
+}
+
+# stack_policyd_conf - write the policy daemon's config file
+stack_policyd_conf() {
+	cat >"$ST_DIR/policyd.conf" <<EOF
+# mailtally-policyd config written by tests/integration/stack.sh
+listen          = inet:127.0.0.1:$ST_POLICYD_PORT
+store           = redis://127.0.0.1:$ST_REDIS_PORT/0
+on_store_error  = ${ST_ON_STORE_ERROR:-dunno}
+identity        = sasl_username, sender
+log_format      = $ST_LOG_FORMAT
+log_target      = file:$ST_POLICYD_LOG
+${ST_POLICYD_CONF_EXTRA:-limit daily = day 3 messages}
+EOF
+}
+
+# stack_daemon_start - run BIN -c CONF -f in the background, wait for PORT
+stack_daemon_start() {
+	local name=$1 bin=$2 conf=$3 port=$4 pid
+	if [ ! -x "$bin" ]; then
+		stack_err "$name: $bin not built"
+		return 1
+	fi
+	"$bin" -c "$conf" -f >>"$ST_DIR/$name.stderr" 2>&1 &
+	pid=$!
+	if ! stack_wait_tcp "$port" 10 || ! kill -0 "$pid" 2>/dev/null; then
+		stack_err "$name did not start (pid $pid, port $port)"
+		tail -5 "$ST_DIR/$name.stderr" >&2
+		stack_kill "$pid" 2
+		return 1
+	fi
+	eval "ST_$(echo "$name" | tr a-z A-Z)_PID=$pid"
+	stack_log "$name pid $pid on 127.0.0.1:$port"
+}
+
+# stack_milter_start - (re)write the config and start mailtally-milter
+stack_milter_start() {
+	stack_milter_conf &&
+	stack_daemon_start milter "$ST_MILTER_BIN" "$ST_DIR/milter.conf" \
+	    "$ST_MILTER_PORT"
+}
+
+# stack_policyd_start - (re)write the config and start mailtally-policyd
+stack_policyd_start() {
+	stack_policyd_conf &&
+	stack_daemon_start policyd "$ST_POLICYD_BIN" "$ST_DIR/policyd.conf" \
+	    "$ST_POLICYD_PORT"
+}
+
+# stack_milter_stop - stop mailtally-milter (libmilter takes ~5 s)
+stack_milter_stop() {
+	stack_kill "${ST_MILTER_PID:-}" 15
+	ST_MILTER_PID=
+}
+
+# stack_policyd_stop - stop mailtally-policyd
+stack_policyd_stop() {
+	stack_kill "${ST_POLICYD_PID:-}" 10
+	ST_POLICYD_PID=
+}
+
+# stack_ctl - run mailtally-ctl against the policy daemon's config
+stack_ctl() {
+	"$ST_CTL_BIN" -c "$ST_DIR/policyd.conf" "$@"
+}
+
+# stack_postfix_conf - write main.cf and master.cf of the private instance
+stack_postfix_conf() {
+	local pf=$ST_PF milters= rcpt= eod=
+	mkdir -p "$pf" "$ST_DIR/queue" "$ST_DIR/data" "$ST_DIR/mail" || return 1
+	chown postfix:postfix "$ST_DIR/data" &&
+	chown nobody:nogroup "$ST_DIR/mail" || return 1
+	[ -f "$pf/master.cf" ] || cp /etc/postfix/master.cf "$pf/" || return 1
+	if [ "${ST_WITH_MILTER:-1}" = 1 ]; then
+		milters="inet:127.0.0.1:$ST_MILTER_PORT"
+	fi
+	if [ "${ST_WITH_POLICYD:-1}" = 1 ]; then
+		rcpt="check_policy_service inet:127.0.0.1:$ST_POLICYD_PORT,"
+		eod="check_policy_service inet:127.0.0.1:$ST_POLICYD_PORT"
+	fi
+	cat >"$pf/main.cf" <<EOF
+# main.cf of a private Postfix written by tests/integration/stack.sh
+compatibility_level = 3.6
+queue_directory = $ST_DIR/queue
+data_directory = $ST_DIR/data
+myhostname = $ST_AUTHSERV_ID
+mydomain = rcpt.example
+myorigin = \$myhostname
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.8/32
+mydestination = localhost
+alias_maps =
+alias_database =
+maillog_file_prefixes = /var, /dev/stdout, $ST_DIR
+maillog_file = $ST_MAILLOG
+virtual_mailbox_domains = rcpt.example
+virtual_mailbox_base = $ST_DIR/mail
+virtual_mailbox_maps = static:u/
+virtual_uid_maps = static:65534
+virtual_gid_maps = static:65534
+transport_maps = inline:{discard.example=discard:}
+smtpd_peername_lookup = no
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 1000
+smtpd_hard_error_limit = 1000
+smtpd_client_connection_count_limit = 0
+# The queue file (and so the queue id) exists from MAIL FROM on, so the
+# policy request at RCPT carries the queue id the later lines use.
+smtpd_delay_open_until_valid_rcpt = no
+smtpd_milters = $milters
+milter_default_action = ${ST_MILTER_DEFAULT_ACTION:-tempfail}
+milter_connect_timeout = 5s
+smtpd_recipient_restrictions = $rcpt reject_unauth_destination
+smtpd_end_of_data_restrictions = $eod
+smtpd_policy_service_default_action = ${ST_POLICY_DEFAULT_ACTION:-451 4.3.5 Policy service unavailable, try again later}
+smtpd_policy_service_timeout = 10s
+queue_run_delay = 10s
+minimal_backoff_time = 10s
+delay_warning_time = 0
+${ST_POSTFIX_MAIN_EXTRA:-}
+EOF
+	postconf -c "$pf" -M# smtp/inet &&
+	postconf -c "$pf" -M "127.0.0.1:$ST_SMTP_PORT/inet = 127.0.0.1:$ST_SMTP_PORT inet n - n - - smtpd" &&
+	postconf -c "$pf" -F '*/*/chroot = n'
+}
+
+# stack_postfix - run postfix(1) on the private instance: start, stop, reload
+stack_postfix() {
+	postfix -c "$ST_PF" "$@"
+}
+
+# stack_postfix_start - configure and start the private Postfix
+stack_postfix_start() {
+	stack_postfix_conf || {
+		stack_err "postfix configuration failed"
+		return 1
+	}
+	stack_postfix start >"$ST_DIR/postfix.start" 2>&1 &&
+	stack_wait_tcp "$ST_SMTP_PORT" 20 || {
+		stack_err "postfix did not start"
+		cat "$ST_DIR/postfix.start" >&2
+		tail -5 "$ST_MAILLOG" >&2 2>/dev/null
+		return 1
+	}
+	ST_POSTFIX_UP=1
+	stack_log "postfix on 127.0.0.1:$ST_SMTP_PORT, log $ST_MAILLOG"
+}
+
+# stack_postfix_stop - stop the private Postfix and wait for its master
+stack_postfix_stop() {
+	local pid
+	[ "${ST_POSTFIX_UP:-0}" = 1 ] || return 0
+	pid=$(tr -d ' ' <"$ST_DIR/queue/pid/master.pid" 2>/dev/null)
+	stack_postfix stop >/dev/null 2>&1
+	[ -n "$pid" ] && stack_wait_gone "$pid" 15
+	ST_POSTFIX_UP=0
+}
+
+# stack_start - start every part in dependency order
+stack_start() {
+	stack_keys &&
+	stack_dns_start &&
+	stack_redis_start || return 1
+	if [ "${ST_WITH_MILTER:-1}" = 1 ]; then
+		stack_milter_start || return 1
+	fi
+	if [ "${ST_WITH_POLICYD:-1}" = 1 ]; then
+		stack_policyd_start || return 1
+	fi
+	stack_postfix_start
+}
+
+# stack_stop - stop whatever runs, remove the directory unless ST_KEEP_DIR=1
+stack_stop() {
+	stack_postfix_stop
+	stack_milter_stop
+	stack_policyd_stop
+	stack_redis_stop
+	stack_kill "${ST_DNS_PID:-}" 5
+	ST_DNS_PID=
+	if [ -n "${ST_DIR:-}" ] && [ -d "$ST_DIR" ] &&
+	    [ "${ST_KEEP_DIR:-0}" != 1 ]; then
+		rm -rf "$ST_DIR"
+	fi
+	return 0
+}
+
+# stack_msg - write a small RFC 5322 message (CRLF) to FILE
+stack_msg() {
+	local file=$1 from=$2 to=$3 subject=$4 body=${5:-Hello from the mailtally stack.}
+	{
+		printf 'From: <%s>\r\n' "$from"
+		printf 'To: <%s>\r\n' "$to"
+		printf 'Subject: %s\r\n' "$subject"
+		printf 'Date: %s\r\n' "$(LC_ALL=C date -R)"
+		printf 'Message-ID: <%s.%s@%s>\r\n' "$(date +%s%N)" "$RANDOM" \
+		    "${from#*@}"
+		printf 'MIME-Version: 1.0\r\n'
+		printf 'Content-Type: text/plain; charset=us-ascii\r\n'
+		printf '\r\n'
+		printf '%s\r\n' "$body"
+	} >"$file"
+}
+
+# stack_sign - DKIM-sign IN into OUT for dom1.example (rsa) or dom2.example (ed25519)
+stack_sign() {
+	local in=$1 out=$2 domain=$3 sel key alg
+	case $domain in
+	dom1.example)
+		sel=s2048 alg=rsa-sha256 key=$ST_DIR/keys/dom1.rsa.pem ;;
+	dom2.example)
+		sel=ed1 alg=ed25519-sha256 key=$ST_DIR/keys/dom2.ed.seed ;;
+	*)
+		stack_err "no DKIM key for $domain"
+		return 1 ;;
+	esac
+	"$ST_PY" - "$in" "$out" "$domain" "$sel" "$key" "$alg" <<'EOF'
+import sys, dkim
+src, dst, domain, sel, keyfile, alg = sys.argv[1:7]
+msg = open(src, "rb").read()
+key = open(keyfile, "rb").read().strip()
+sig = dkim.sign(msg, sel.encode(), domain.encode(), key,
+                canonicalize=(b"relaxed", b"relaxed"),
+                signature_algorithm=alg.encode(),
+                include_headers=[b"from", b"to", b"subject", b"date",
+                                 b"message-id"])
+sig = sig.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+open(dst, "wb").write(sig + msg)
+EOF
+}
+
+# stack_tamper - copy IN to OUT with one body line changed after signing
+stack_tamper() {
+	sed 's/Hello/Hullo/' "$1" >"$2"
+}
+
+# stack_send - send FILE from source IP with swaks; sets ST_QID, ST_REPLY, ST_RC
+#	Extra arguments go to swaks (e.g. --add-header, --helo). The full
+#	transcript is in $ST_DIR/swaks.last.
+stack_send() {
+	local ip=$1 from=$2 to=$3 file=$4
+	shift 4
+	swaks --server 127.0.0.1 --port "$ST_SMTP_PORT" --local-interface "$ip" \
+	    --helo "mail.${from#*@}" --from "$from" --to "$to" \
+	    --data "@$file" --timeout 60 "$@" >"$ST_DIR/swaks.last" 2>&1
+	ST_RC=$?
+	ST_QID=$(sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' \
+	    "$ST_DIR/swaks.last" | tail -1)
+	ST_REPLY=$(grep -E '^ *<(-|\*\*) ' "$ST_DIR/swaks.last" |
+	    sed -E 's/^ *<(-|\*\*) +//' | grep -v '^221 ' | tail -1)
+	return 0
+}
+
+# stack_qid_of - the queue id of the last rejected transaction from IP and FROM
+#	A message rejected at RCPT or DATA has its queue id only in the
+#	maillog (it exists because smtpd_delay_open_until_valid_rcpt = no).
+stack_qid_of() {
+	local ip=$1 from=$2
+	grep -E "postfix/smtpd\[[0-9]+\]: [0-9A-Za-z]+: (reject|milter-reject): .*\[$ip\].* from=<$from>" \
+	    "$ST_MAILLOG" 2>/dev/null | tail -1 |
+	    sed -E 's/.*smtpd\[[0-9]+\]: ([0-9A-Za-z]+): .*/\1/'
+}
+
+# stack_wait_removed - wait until Postfix is done with QID (delivered or bounced)
+stack_wait_removed() {
+	local qid=$1 secs=${2:-20} i=0
+	while ! grep -q " $qid: removed" "$ST_MAILLOG" 2>/dev/null; do
+		[ "$i" -lt "$((secs * 10))" ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# stack_delivered - print the maildir file that holds QID's delivered copy
+stack_delivered() {
+	grep -rlE "with E?SMTPS?A? id $1(;|\$|\r)" "$ST_MAILDIR/new" \
+	    "$ST_MAILDIR/cur" 2>/dev/null | head -1
+}
+
+# stack_ar - print the Authentication-Results fields of a message file
+#	Unfolds header continuation lines; one field per output line.
+stack_ar() {
+	awk '
+	/^\r?$/ { exit }
+	/^[ \t]/ { if (cur != "") cur = cur " " $0; next }
+	{ if (cur ~ /^[Aa]uthentication-[Rr]esults:/) print cur; cur = $0 }
+	END { if (cur ~ /^[Aa]uthentication-[Rr]esults:/) print cur }
+	' "$1" | tr -d '\r' | tr -s ' \t' ' '
+}
+
+# stack_lines - every log line (Postfix, milter, policyd) that names QID
+stack_lines() {
+	grep -hF "$1" "$ST_MAILLOG" "$ST_MILTER_LOG" "$ST_POLICYD_LOG" \
+	    2>/dev/null | sort -s -k1,1M -k2,2n -k3,3
+}
+
+# stack_dkimpy_verify - verify FILE's DKIM signatures with dkimpy against the
+#	stack's dnsmasq: an independent second opinion next to the milter's.
+#	Prints pass or fail; exit status 0 on pass.
+stack_dkimpy_verify() {
+	"$ST_PY" - "$1" "$ST_DNS_PORT" <<'EOF'
+import sys, dkim, dns.resolver
+r = dns.resolver.Resolver(configure=False)
+r.nameservers = ["127.0.0.1"]
+r.port = int(sys.argv[2])
+def txt(name, timeout=5):
+    try:
+        a = r.resolve(name.decode().rstrip("."), "TXT", lifetime=timeout)
+    except Exception:
+        return None
+    return b"".join(a[0].strings)
+msg = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+ok = dkim.verify(msg, dnsfunc=txt)
+print("pass" if ok else "fail")
+sys.exit(0 if ok else 1)
+EOF
+}
