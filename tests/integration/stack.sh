@@ -14,7 +14,8 @@
 #	127.0.0.1 only, on ports found free from BASE_PORT (default 24000)
 #	upward. stack_init installs traps so that stack_stop runs on exit,
 #	Ctrl-C, SIGTERM and SIGHUP; a caller with its own EXIT work sets
-#	ST_ON_EXIT to a command that runs before the stack is stopped.
+#	ST_ON_EXIT to a command that runs before the stack is stopped; one
+#	that sets ST_KEEP_RUNNING=1 leaves everything running (demo --keep).
 #
 #	IP plan (all of 127.0.0.0/8 reaches 127.0.0.1 on Linux):
 #	  127.0.0.1  every server; also the load generator (smtp-source
@@ -103,7 +104,7 @@ stack_on_exit() {
 	if [ -n "${ST_ON_EXIT:-}" ]; then
 		eval "$ST_ON_EXIT" || true
 	fi
-	stack_stop
+	[ "${ST_KEEP_RUNNING:-0}" = 1 ] || stack_stop
 	exit "$rc"
 }
 
@@ -542,6 +543,7 @@ stack_tamper() {
 stack_send() {
 	local ip=$1 from=$2 to=$3 file=$4
 	shift 4
+	stack_mark
 	swaks --server 127.0.0.1 --port "$ST_SMTP_PORT" --local-interface "$ip" \
 	    --helo "mail.${from#*@}" --from "$from" --to "$to" \
 	    --data "@$file" --timeout 60 "$@" >"$ST_DIR/swaks.last" 2>&1
@@ -588,6 +590,27 @@ stack_ar() {
 	{ if (cur ~ /^[Aa]uthentication-[Rr]esults:/) print cur; cur = $0 }
 	END { if (cur ~ /^[Aa]uthentication-[Rr]esults:/) print cur }
 	' "$1" | tr -d '\r' | tr -s ' \t' ' '
+}
+
+# stack_mark - remember how long the logs are (see stack_lines_since)
+stack_mark() {
+	local f
+	ST_MARKS=
+	for f in "$ST_MAILLOG" "$ST_MILTER_LOG" "$ST_POLICYD_LOG"; do
+		ST_MARKS="$ST_MARKS $( (wc -l <"$f") 2>/dev/null || echo 0)"
+	done
+}
+
+# stack_lines_since - the log lines written since the last stack_mark
+#	(stack_send marks): Postfix and mailtally lines in time order.
+stack_lines_since() {
+	local f m
+	set -- $ST_MARKS
+	for f in "$ST_MAILLOG" "$ST_MILTER_LOG" "$ST_POLICYD_LOG"; do
+		m=${1:-0}
+		shift
+		[ -f "$f" ] && tail -n "+$((m + 1))" "$f"
+	done | sort -s -k1,1M -k2,2n -k3,3
 }
 
 # stack_lines - every log line (Postfix, milter, policyd) that names QID
