@@ -118,6 +118,19 @@ else
 	exit 1
 fi
 
+# ---- 0. the shipped Postfix snippets parse --------------------------------
+snip=$ST_DIR/snippets
+mkdir -p "$snip"
+cp /etc/postfix/master.cf "$snip/" &&
+    printf 'compatibility_level = 3.6\n' >"$snip/main.cf" &&
+    cat "$top_srcdir/conf/postfix/main.cf.snippet" >>"$snip/main.cf" &&
+    cat "$top_srcdir/conf/postfix/master.cf.snippet" >>"$snip/master.cf"
+check "conf: main.cf.snippet and master.cf.snippet parse without warnings" \
+    "$(postconf -c "$snip" -n 2>&1 >/dev/null; postconf -c "$snip" -P 2>&1 >/dev/null)" ""
+check_re "conf: the submission service gets the policy check" \
+    "$(postconf -c "$snip" -P submission/inet/smtpd_recipient_restrictions 2>&1)" \
+    'check_policy_service inet:127\.0\.0\.1:10031, permit_sasl_authenticated'
+
 M=$ST_DIR/msgs
 mkdir -p "$M"
 ACCEPTED=	# queue ids of every message Postfix accepted
