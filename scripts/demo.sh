@@ -155,8 +155,9 @@ keep_running() {
 	pids="$ST_DNS_PID $ST_REDIS_PID $ST_MILTER_PID $ST_POLICYD_PID"
 	bold "The stack keeps running (--keep)"
 	cat <<EOF
-Send more mail, e.g. an SPF pass from 127.0.0.5 or a fail from 127.0.0.7:
-    swaks --server 127.0.0.1 --port $ST_SMTP_PORT --local-interface 127.0.0.5 \\
+Send more mail as client 192.0.2.5 (SPF pass for dom1.example) or
+203.0.113.7 (SPF fail); XCLIENT tells Postfix which client address to check:
+    swaks --server 127.0.0.1 --port $ST_SMTP_PORT --xclient-addr 192.0.2.5 \\
         --from alice@dom1.example --to bob@rcpt.example
     smtp-source -s 5 -m 100 -f x@dom1.example -t bob@rcpt.example 127.0.0.1:$ST_SMTP_PORT
 Follow one message:   grep QUEUEID $ST_MAILLOG $ST_MILTER_LOG $ST_POLICYD_LOG
@@ -178,7 +179,11 @@ cat <<EOF
     milter         127.0.0.1:$ST_MILTER_PORT   $ST_DIR/milter.conf
     policyd        127.0.0.1:$ST_POLICYD_PORT   $ST_DIR/policyd.conf
     Postfix smtpd  127.0.0.1:$ST_SMTP_PORT   $ST_PF/main.cf, log $ST_MAILLOG
-    SPF: dom1.example allows 127.0.0.5; dom2.example allows 127.0.0.5 and 127.0.0.6
+    SPF: dom1.example allows 192.0.2.5; dom2.example allows 192.0.2.5 and 192.0.2.6
+    Every SMTP session comes from 127.0.0.1 and names the client address to
+    check with XCLIENT (libspf2 passes any loopback client), so 192.0.2.5 and
+    203.0.113.7 are only what Postfix and mailtally are told; nothing
+    connects to them.
 EOF
 
 # show SCENARIO-TITLE EXPECT IP FROM FILE - send one message and explain it
@@ -223,29 +228,29 @@ m=$ST_DIR/msgs
 mkdir -p "$m"
 stack_msg "$m/1" alice@dom1.example bob@rcpt.example "Demo 1: signed, authorized"
 stack_sign "$m/1" "$m/1.signed" dom1.example
-show "1. DKIM-signed (RSA-2048) from 127.0.0.5, which SPF authorizes: spf=pass dkim=pass" \
-    '^250 ' 127.0.0.5 alice@dom1.example "$m/1.signed"
+show "1. DKIM-signed (RSA-2048) from 192.0.2.5, which SPF authorizes: spf=pass dkim=pass" \
+    '^250 ' 192.0.2.5 alice@dom1.example "$m/1.signed"
 
 stack_tamper "$m/1.signed" "$m/2.tampered"
 show "2. The same message, body changed after signing: dkim=fail (accepted: on_dkim_fail = accept)" \
-    '^250 ' 127.0.0.5 alice@dom1.example "$m/2.tampered"
+    '^250 ' 192.0.2.5 alice@dom1.example "$m/2.tampered"
 
 stack_msg "$m/3" alice@dom1.example bob@rcpt.example "Demo 3: forged"
-show "3. From 127.0.0.7, which SPF does not authorize for dom1.example: spf=fail, rejected (on_spf_fail = reject)" \
-    '^5[0-9][0-9] 5\.7\.' 127.0.0.7 alice@dom1.example "$m/3"
+show "3. From 203.0.113.7, which SPF does not authorize for dom1.example: spf=fail, rejected (on_spf_fail = reject)" \
+    '^5[0-9][0-9] 5\.7\.' 203.0.113.7 alice@dom1.example "$m/3"
 
 for i in 1 2 3 4; do
 	stack_msg "$m/4.$i" carol@dom2.example bob@rcpt.example "Demo 4: message $i of 4"
 	stack_sign "$m/4.$i" "$m/4.$i.signed" dom2.example
 	if [ "$i" -lt 4 ]; then
-		stack_send 127.0.0.6 carol@dom2.example bob@rcpt.example \
+		stack_send 192.0.2.6 carol@dom2.example bob@rcpt.example \
 		    "$m/4.$i.signed"
 		say "" "  carol@dom2.example message $i of the daily 3: $ST_REPLY"
 		[ -n "$ST_QID" ] && stack_wait_removed "$ST_QID" 20
 	fi
 done
 show "4. carol@dom2.example (Ed25519-signed) sends a 4th message; her cap is 3 a day: deferred with 4.7.1" \
-    '^4[0-9][0-9] 4\.7\.1 ' 127.0.0.6 carol@dom2.example "$m/4.4.signed"
+    '^4[0-9][0-9] 4\.7\.1 ' 192.0.2.6 carol@dom2.example "$m/4.4.signed"
 if [ -x "$ST_CTL_BIN" ]; then
 	say "  mailtally-ctl usage carol@dom2.example:"
 	stack_ctl usage carol@dom2.example 2>&1 | indent | indent

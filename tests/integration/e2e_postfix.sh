@@ -47,8 +47,10 @@ skip_all() {
 . "$top_srcdir/tests/integration/stack.sh"
 missing=$(stack_missing)
 [ -z "$missing" ] || skip_all "not installed: $missing"
-for b in milter/mailtally-milter policyd/mailtally-policyd tools/mailtally-ctl; do
-	[ -x "$top_builddir/$b" ] || skip_all "$b not built"
+for b in "${ST_MILTER_BIN:=$top_builddir/milter/mailtally-milter}" \
+    "${ST_POLICYD_BIN:=$top_builddir/policyd/mailtally-policyd}" \
+    "${ST_CTL_BIN:=$top_builddir/tools/mailtally-ctl}"; do
+	[ -x "$b" ] || skip_all "${b#"$top_builddir"/} not built"
 done
 
 n=0
@@ -171,7 +173,7 @@ delivered_ar() {
 # ---- 1. SPF pass + DKIM pass, RSA-2048 and Ed25519 ------------------------
 stack_msg "$M/a1" alice@dom1.example bob@rcpt.example "e2e a1"
 stack_sign "$M/a1" "$M/a1.s" dom1.example
-send a1 127.0.0.5 alice@dom1.example bob@rcpt.example "$M/a1.s"
+send a1 192.0.2.5 alice@dom1.example bob@rcpt.example "$M/a1.s"
 check_re "rsa pass: accepted" "$ST_REPLY" '^250 '
 QID_A1=$ST_QID
 delivered_ar "rsa pass" "$QID_A1" \
@@ -181,7 +183,7 @@ check "rsa pass: dkimpy agrees on the delivered copy" \
 
 stack_msg "$M/c1" carol@dom2.example bob@rcpt.example "e2e c1"
 stack_sign "$M/c1" "$M/c1.s" dom2.example
-send c1 127.0.0.6 carol@dom2.example bob@rcpt.example "$M/c1.s"
+send c1 192.0.2.6 carol@dom2.example bob@rcpt.example "$M/c1.s"
 check_re "ed25519 pass: accepted" "$ST_REPLY" '^250 '
 QID_C1=$ST_QID
 delivered_ar "ed25519 pass" "$QID_C1" \
@@ -189,7 +191,7 @@ delivered_ar "ed25519 pass" "$QID_C1" \
 
 # ---- 2. tampered body: dkim=fail, still accepted (on_dkim_fail = accept) ---
 stack_tamper "$M/a1.s" "$M/a2.t"
-send a2 127.0.0.5 alice@dom1.example bob@rcpt.example "$M/a2.t"
+send a2 192.0.2.5 alice@dom1.example bob@rcpt.example "$M/a2.t"
 check_re "tampered: accepted" "$ST_REPLY" '^250 '
 QID_A2=$ST_QID
 delivered_ar "tampered" "$QID_A2" 'dkim=fail[^;]*header\.d=dom1\.example'
@@ -204,7 +206,7 @@ stack_sign "$M/d1" "$M/d1.s" dom1.example
 	printf 'Authentication-Results: other.example; spf=none smtp.mailfrom=kept@other.example\r\n'
 	cat "$M/d1.s"
 } >"$M/d1.f"
-send d1 127.0.0.5 dave@dom1.example bob@rcpt.example "$M/d1.f"
+send d1 192.0.2.5 dave@dom1.example bob@rcpt.example "$M/d1.f"
 check_re "forged AR: accepted" "$ST_REPLY" '^250 '
 QID_D1=$ST_QID
 delivered_ar "forged AR" "$QID_D1" 'dkim=pass.*header\.d=dom1\.example'
@@ -216,7 +218,7 @@ check "forged AR: a foreign AR header is kept" \
 
 # ---- 4. SPF fail: on_spf_fail = reject --------------------------------------
 stack_msg "$M/m1" mallory@dom1.example bob@rcpt.example "e2e m1"
-send m1 127.0.0.7 mallory@dom1.example bob@rcpt.example "$M/m1"
+send m1 203.0.113.7 mallory@dom1.example bob@rcpt.example "$M/m1"
 check_re "spf fail: rejected with 5.7.23" "$ST_REPLY" '^5[0-9][0-9] 5\.7\.23'
 check "spf fail: nothing delivered" \
     "$(grep -rl 'mallory@dom1.example' "$ST_MAILDIR" 2>/dev/null | wc -l)" 0
@@ -228,13 +230,13 @@ check_re "spf fail: the milter logged spf=fail" \
 for i in 2 3 4; do
 	stack_msg "$M/c$i" carol@dom2.example bob@rcpt.example "e2e c$i"
 	stack_sign "$M/c$i" "$M/c$i.s" dom2.example
-	send "c$i" 127.0.0.6 carol@dom2.example bob@rcpt.example "$M/c$i.s"
+	send "c$i" 192.0.2.6 carol@dom2.example bob@rcpt.example "$M/c$i.s"
 	eval "REPLY_C$i=\$ST_REPLY QID_C$i=\$ST_QID"
 done
 check_re "quota: carol's 3rd message accepted" "$REPLY_C3" '^250 '
 check_re "quota: carol's 4th deferred with the configured code and text" \
     "$REPLY_C4" '^45[0-9] 4\.7\.1 .*E2E quota exceeded \(daily: 3/3 per day\)'
-QID_C4=$(stack_qid_of 127.0.0.6 carol@dom2.example)
+QID_C4=$(stack_qid_of 192.0.2.6 carol@dom2.example)
 check_re "quota: carol's 4th has a quota line with the defer" \
     "$(grep -F " $QID_C4: quota " "$ST_POLICYD_LOG")" 'over-limit'
 
@@ -242,7 +244,7 @@ check_re "quota: carol's 4th has a quota line with the defer" \
 stack_msg "$M/e1" erin@dom2.example bob@rcpt.example "e2e e1" \
     "$(head -c 22500 /dev/zero | tr '\0' 'x' | fold -w 75)"
 stack_sign "$M/e1" "$M/e1.s" dom2.example
-send e1 127.0.0.6 erin@dom2.example bob@rcpt.example "$M/e1.s"
+send e1 192.0.2.6 erin@dom2.example bob@rcpt.example "$M/e1.s"
 check_re "quota: volume limit rejects at end of data with 5.7.1 and its text" \
     "$ST_REPLY" '^5[0-9][0-9] 5\.7\.1 .*E2E volume exceeded \(volume: '
 check "quota: the rejected message was not delivered" \
@@ -286,42 +288,42 @@ check_re "logs: a1's END-OF-MESSAGE quota line counted it" \
 # ---- 7. milter down: milter_default_action = tempfail -----------------------
 stack_milter_stop
 stack_msg "$M/f1" frank@dom1.example bob@rcpt.example "e2e f1"
-send f1 127.0.0.5 frank@dom1.example bob@rcpt.example "$M/f1"
+send f1 192.0.2.5 frank@dom1.example bob@rcpt.example "$M/f1"
 check_re "milter down: milter_default_action = tempfail answers 4xx" \
     "$ST_REPLY" '^4[0-9][0-9] 4\.'
 check "milter down: nothing delivered" \
     "$(grep -rl 'frank@dom1.example' "$ST_MAILDIR" 2>/dev/null | wc -l)" 0
 stack_milter_start || bail "the milter did not restart"
-send f2 127.0.0.5 frank@dom1.example bob@rcpt.example "$M/f1"
+send f2 192.0.2.5 frank@dom1.example bob@rcpt.example "$M/f1"
 check_re "milter back: accepted again" "$ST_REPLY" '^250 '
 
 # ---- 8. policyd down: smtpd_policy_service_default_action ------------------
 stack_policyd_stop
 stack_msg "$M/g1" grace@dom1.example bob@rcpt.example "e2e g1"
-send g1 127.0.0.5 grace@dom1.example bob@rcpt.example "$M/g1"
+send g1 192.0.2.5 grace@dom1.example bob@rcpt.example "$M/g1"
 check_re "policyd down: smtpd_policy_service_default_action" \
     "$ST_REPLY" '^451 4\.3\.5 .*E2E policy service unavailable'
 stack_policyd_start || bail "policyd did not restart"
-send g2 127.0.0.5 grace@dom1.example bob@rcpt.example "$M/g1"
+send g2 192.0.2.5 grace@dom1.example bob@rcpt.example "$M/g1"
 check_re "policyd back: accepted again" "$ST_REPLY" '^250 '
 
 # ---- 9. Redis down: on_store_error ------------------------------------------
 stack_redis_stop
 stack_msg "$M/h1" heidi@dom1.example bob@rcpt.example "e2e h1"
-send h1 127.0.0.5 heidi@dom1.example bob@rcpt.example "$M/h1"
+send h1 192.0.2.5 heidi@dom1.example bob@rcpt.example "$M/h1"
 check_re "redis down, on_store_error = dunno: accepted" "$ST_REPLY" '^250 '
 check_re "redis down: the quota line says store-error" \
     "$(grep -F " $ST_QID: quota " "$ST_POLICYD_LOG" | tail -1)" 'store-error'
 stack_policyd_stop
 ST_ON_STORE_ERROR=defer
 stack_policyd_start || bail "policyd did not restart with on_store_error = defer"
-send h2 127.0.0.5 heidi@dom1.example bob@rcpt.example "$M/h1"
+send h2 192.0.2.5 heidi@dom1.example bob@rcpt.example "$M/h1"
 check_re "redis down, on_store_error = defer: deferred with 4xx" \
     "$ST_REPLY" '^4[0-9][0-9] 4\.'
 stack_redis_start || bail "redis did not restart"
 i=0
 while :; do
-	send h3 127.0.0.5 heidi@dom1.example bob@rcpt.example "$M/h1"
+	send h3 192.0.2.5 heidi@dom1.example bob@rcpt.example "$M/h1"
 	case $ST_REPLY in 250\ *) break ;; esac
 	i=$((i + 1))
 	[ "$i" -lt 20 ] || break
@@ -334,7 +336,7 @@ check "redis back: counting again" "$(usage heidi@dom1.example daily)" 1
 stack_msg "$M/i1" ivan@dom1.example bob@rcpt.example "e2e i1"
 stack_sign "$M/i1" "$M/i1.s" dom1.example
 stack_postfix reload >/dev/null 2>&1
-send i1 127.0.0.5 ivan@dom1.example bob@rcpt.example "$M/i1.s"
+send i1 192.0.2.5 ivan@dom1.example bob@rcpt.example "$M/i1.s"
 check_re "postfix reload: accepted after the reload" "$ST_REPLY" '^250 '
 delivered_ar "postfix reload" "$ST_QID" 'dkim=pass.*spf=pass|spf=pass.*dkim=pass'
 check "postfix reload: both daemons still running" \
@@ -389,7 +391,7 @@ ST_LOG_FORMAT=json
 stack_milter_start && stack_policyd_start || bail "daemons did not restart for json"
 stack_msg "$M/j1" judy@dom1.example bob@rcpt.example "e2e j1"
 stack_sign "$M/j1" "$M/j1.s" dom1.example
-send j1 127.0.0.5 judy@dom1.example bob@rcpt.example "$M/j1.s"
+send j1 192.0.2.5 judy@dom1.example bob@rcpt.example "$M/j1.s"
 check_re "json: accepted" "$ST_REPLY" '^250 '
 json_events() { # FILE QID - "event" of every JSON line of QID
 	grep -F "\"$2\"" "$1" | sed 's/^[^{]*{/{/' | "$ST_PY" -c '

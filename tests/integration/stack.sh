@@ -17,20 +17,25 @@
 #	ST_ON_EXIT to a command that runs before the stack is stopped; one
 #	that sets ST_KEEP_RUNNING=1 leaves everything running (demo --keep).
 #
-#	IP plan (all of 127.0.0.0/8 reaches 127.0.0.1 on Linux):
-#	  127.0.0.1  every server; also the load generator (smtp-source
-#	             cannot pick a source address): SPF-authorized for
-#	             load.example only
-#	  127.0.0.5  authorized by SPF for dom1.example (and dom2.example)
-#	  127.0.0.6  authorized by SPF for dom2.example
-#	  127.0.0.7  authorized for nothing: SPF fail for dom1/dom2
-#	  127.0.0.8  mynetworks and the milter's internal_hosts
-#	The milter checks every client but 127.0.0.8, so none of the test
-#	sources may be in mynetworks or internal_hosts.
+#	Client addresses. Every connection comes from 127.0.0.1, but libspf2
+#	gives any loopback client an SPF "pass" (SPF_REASON_LOCALHOST, "a
+#	free ride"), so SPF pass and fail cannot be shown with 127.0.0.x
+#	source addresses. Instead the client announces the address to check
+#	with XCLIENT (smtpd_authorized_xclient_hosts = 127.0.0.1), as a
+#	Postfix operator would test: Postfix, the milter and the policy
+#	daemon then all see that address. The announced addresses are RFC
+#	5737 documentation addresses; nothing ever connects to them.
+#	  192.0.2.5    authorized by SPF for dom1.example and dom2.example
+#	  192.0.2.6    authorized by SPF for dom2.example only
+#	  203.0.113.7  authorized for nothing: SPF fail
+#	  127.0.0.1    the real TCP peer; smtp-source (no XCLIENT) load, an
+#	               SPF pass by libspf2's loopback rule
+#	  127.0.0.8    mynetworks and the milter's internal_hosts (so
+#	               127.0.0.1 and the addresses above are all checked)
 #
 #	DNS (dnsmasq, no recursion, NXDOMAIN for anything else):
-#	  dom1.example   "v=spf1 ip4:127.0.0.5 -all", DKIM rsa  s2048 (2048 bit)
-#	  dom2.example   "v=spf1 ip4:127.0.0.5 ip4:127.0.0.6 -all", DKIM ed25519 ed1
+#	  dom1.example   "v=spf1 ip4:192.0.2.5 -all", DKIM rsa  s2048 (2048 bit)
+#	  dom2.example   "v=spf1 ip4:192.0.2.5 ip4:192.0.2.6 -all", DKIM ed25519 ed1
 #	  load.example   "v=spf1 ip4:127.0.0.1 -all"
 #	  rcpt.example   the virtual mailbox domain (one maildir, $ST_MAILDIR)
 #	Names are under .example because libunbound answers .test locally.
@@ -235,8 +240,8 @@ stack_dns_start() {
 		echo "no-negcache"
 		echo "local=/#/"
 		echo "log-facility=$ST_DIR/dnsmasq.log"
-		echo "txt-record=dom1.example,\"v=spf1 ip4:127.0.0.5 -all\""
-		echo "txt-record=dom2.example,\"v=spf1 ip4:127.0.0.5 ip4:127.0.0.6 -all\""
+		echo "txt-record=dom1.example,\"v=spf1 ip4:192.0.2.5 -all\""
+		echo "txt-record=dom2.example,\"v=spf1 ip4:192.0.2.5 ip4:192.0.2.6 -all\""
 		echo "txt-record=load.example,\"v=spf1 ip4:127.0.0.1 -all\""
 		echo "txt-record=s2048._domainkey.dom1.example,$(stack_txt_split \
 		    "v=DKIM1; k=rsa; p=$(cat "$ST_DIR/keys/dom1.rsa.pub")")"
@@ -403,6 +408,9 @@ virtual_uid_maps = static:65534
 virtual_gid_maps = static:65534
 transport_maps = inline:{discard.example=discard:}
 smtpd_peername_lookup = no
+# The client may announce the address to check (see stack.sh: loopback
+# clients always pass SPF in libspf2).
+smtpd_authorized_xclient_hosts = 127.0.0.1/32
 smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 1000
 smtpd_hard_error_limit = 1000
@@ -537,14 +545,18 @@ stack_tamper() {
 	sed 's/Hello/Hullo/' "$1" >"$2"
 }
 
-# stack_send - send FILE from source IP with swaks; sets ST_QID, ST_REPLY, ST_RC
-#	Extra arguments go to swaks (e.g. --add-header, --helo). The full
-#	transcript is in $ST_DIR/swaks.last.
+# stack_send - send FILE as client IP with swaks; sets ST_QID, ST_REPLY, ST_RC
+#	The connection comes from 127.0.0.1 and announces IP with XCLIENT
+#	(IP 127.0.0.1: no XCLIENT). Extra arguments go to swaks (e.g.
+#	--helo). The full transcript is in $ST_DIR/swaks.last.
 stack_send() {
 	local ip=$1 from=$2 to=$3 file=$4
 	shift 4
+	local xclient=
+	[ "$ip" = 127.0.0.1 ] || xclient="--xclient-addr $ip"
 	stack_mark
-	swaks --server 127.0.0.1 --port "$ST_SMTP_PORT" --local-interface "$ip" \
+	# shellcheck disable=SC2086
+	swaks --server 127.0.0.1 --port "$ST_SMTP_PORT" $xclient \
 	    --helo "mail.${from#*@}" --from "$from" --to "$to" \
 	    --data "@$file" --timeout 60 "$@" >"$ST_DIR/swaks.last" 2>&1
 	ST_RC=$?
