@@ -28,6 +28,9 @@
 #	how to stop it; otherwise everything started is stopped on exit,
 #	Ctrl-C or failure. --json switches both daemons to log_format = json.
 #	--no-install never runs apt-get (it only reports what is missing).
+#	DEMO_BUILD=DIR uses the binaries of the build directory DIR;
+#	DEMO_BASE_PORT (default 24500) is where the search for free ports
+#	starts.
 # DIAGNOSTICS
 #	Exit status 0 when every message did what the demo expects, 1 when one
 #	did not (the output says which), 2 when the stack could not start.
@@ -57,7 +60,11 @@ libunbound-dev libevent-dev libssl-dev redis-server redis-tools postfix swaks
 miltertest dnsmasq-base python3 python3-dkim python3-nacl python3-dnspython
 libmail-dkim-perl openssl iproute2"
 
-bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+	bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+else
+	bold() { printf '\n%s\n' "$*"; }
+fi
 say() { printf '%s\n' "$*"; }
 indent() { sed 's/^/    /'; }
 
@@ -87,7 +94,7 @@ install_missing() {
 # find_build - the build directory that has both daemons, or empty
 find_build() {
 	local d
-	for d in "$top" "$top/build/plain" "$top/build/demo"; do
+	for d in ${DEMO_BUILD:-} "$top" "$top/build/plain" "$top/build/demo"; do
 		if [ -x "$d/milter/mailtally-milter" ] &&
 		    [ -x "$d/policyd/mailtally-policyd" ]; then
 			echo "$d"
@@ -159,7 +166,7 @@ Send more mail as client 192.0.2.5 (SPF pass for dom1.example) or
 203.0.113.7 (SPF fail); XCLIENT tells Postfix which client address to check:
     swaks --server 127.0.0.1 --port $ST_SMTP_PORT --xclient-addr 192.0.2.5 \\
         --from alice@dom1.example --to bob@rcpt.example
-    smtp-source -s 5 -m 100 -f x@dom1.example -t bob@rcpt.example 127.0.0.1:$ST_SMTP_PORT
+    smtp-source -s 5 -m 100 -f x@load.example -t bob@rcpt.example 127.0.0.1:$ST_SMTP_PORT
 Follow one message:   grep QUEUEID $ST_MAILLOG $ST_MILTER_LOG $ST_POLICYD_LOG
 Delivered mail:       $ST_MAILDIR/new/
 Quota of a sender:    $ST_CTL_BIN -c $ST_DIR/policyd.conf usage carol@dom2.example
@@ -212,7 +219,8 @@ show() {
 		say "  Log lines of $qid (Postfix and mailtally, in time order):"
 		stack_lines "$qid" | cut -c1-400 | indent | indent
 	else
-		say "  No queue id (rejected before one existed); the log lines of this session:"
+		say "  No queue id (rejected at MAIL FROM, before Postfix made one); the log"
+		say "  lines of this session (the milter's line carries its connection id):"
 		stack_lines_since | grep -E 'smtpd|mailtally' | cut -c1-400 |
 		    indent | indent
 	fi

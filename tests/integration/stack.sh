@@ -313,6 +313,8 @@ stack_policyd_conf() {
 # mailtally-policyd config written by tests/integration/stack.sh
 listen          = inet:127.0.0.1:$ST_POLICYD_PORT
 store           = redis://127.0.0.1:$ST_REDIS_PORT/0
+# Generous: a loaded test machine must not turn into on_store_error.
+store_timeout   = 2s
 on_store_error  = ${ST_ON_STORE_ERROR:-dunno}
 identity        = sasl_username, sender
 log_format      = $ST_LOG_FORMAT
@@ -573,7 +575,7 @@ stack_send() {
 stack_qid_of() {
 	local ip=$1 from=$2
 	grep -E "postfix/smtpd\[[0-9]+\]: [0-9A-Za-z]+: (reject|milter-reject): .*\[$ip\].* from=<$from>" \
-	    "$ST_MAILLOG" 2>/dev/null | tail -1 |
+	    "$ST_MAILLOG" 2>/dev/null | grep -v ': NOQUEUE: ' | tail -1 |
 	    sed -E 's/.*smtpd\[[0-9]+\]: ([0-9A-Za-z]+): .*/\1/'
 }
 
