@@ -88,6 +88,8 @@ bail() {
 
 ST_ON_EXIT='finish_log'
 finish_log() {
+	[ "${logged:-0}" = 1 ] && return 0
+	logged=1
 	if [ "$failed" != 0 ] && [ -n "${ST_DIR:-}" ]; then
 		echo "# logs of the failed run:"
 		for f in "$ST_MAILLOG" "$ST_MILTER_LOG" "$ST_POLICYD_LOG" \
@@ -293,9 +295,24 @@ check_re "milter down: milter_default_action = tempfail answers 4xx" \
     "$ST_REPLY" '^4[0-9][0-9] 4\.'
 check "milter down: nothing delivered" \
     "$(grep -rl 'frank@dom1.example' "$ST_MAILDIR" 2>/dev/null | wc -l)" 0
+# back, now with on_dkim_fail = reject: the milter answers at end of data
+ST_MILTER_CONF_EXTRA="on_spf_fail = reject
+on_dkim_fail = reject"
 stack_milter_start || bail "the milter did not restart"
 send f2 192.0.2.5 frank@dom1.example bob@rcpt.example "$M/f1"
 check_re "milter back: accepted again" "$ST_REPLY" '^250 '
+stack_msg "$M/k1" kim@dom1.example bob@rcpt.example "e2e k1"
+stack_sign "$M/k1" "$M/k1.s" dom1.example
+stack_tamper "$M/k1.s" "$M/k1.t"
+send k1 192.0.2.5 kim@dom1.example bob@rcpt.example "$M/k1.t"
+check_re "on_dkim_fail = reject: 5.7.20 at end of data" "$ST_REPLY" \
+    '^5[0-9][0-9] 5\.7\.20 '
+check "on_dkim_fail = reject: nothing delivered" \
+    "$(grep -rl 'kim@dom1.example' "$ST_MAILDIR" 2>/dev/null | wc -l)" 0
+QID_K1=$(stack_qid_of 192.0.2.5 kim@dom1.example)
+check_re "on_dkim_fail = reject: one auth line with action=reject" \
+    "$(grep " $QID_K1: auth " "$ST_MILTER_LOG")" \
+    'dkim=fail:dom1\.example .*action=reject rule=on_dkim_fail'
 
 # ---- 8. policyd down: smtpd_policy_service_default_action ------------------
 stack_policyd_stop
@@ -407,5 +424,6 @@ check_re "json: one auth event for the queue id, spf pass" \
 check "json: two quota events for the queue id" \
     "$(json_events "$ST_POLICYD_LOG" "$ST_QID" | grep -c '^quota')" 2
 
+finish_log	# before the plan: TAP wants nothing but comments after it
 finish
 [ "$failed" = 0 ]

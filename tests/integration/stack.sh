@@ -574,9 +574,9 @@ stack_send() {
 #	maillog (it exists because smtpd_delay_open_until_valid_rcpt = no).
 stack_qid_of() {
 	local ip=$1 from=$2
-	grep -E "postfix/smtpd\[[0-9]+\]: [0-9A-Za-z]+: (reject|milter-reject): .*\[$ip\].* from=<$from>" \
+	grep -E "postfix/(smtpd|cleanup)\[[0-9]+\]: [0-9A-Za-z]+: (reject|milter-reject): .*\[$ip\].* from=<$from>" \
 	    "$ST_MAILLOG" 2>/dev/null | grep -v ': NOQUEUE: ' | tail -1 |
-	    sed -E 's/.*smtpd\[[0-9]+\]: ([0-9A-Za-z]+): .*/\1/'
+	    sed -E 's/.*(smtpd|cleanup)\[[0-9]+\]: ([0-9A-Za-z]+): .*/\2/'
 }
 
 # stack_wait_removed - wait until Postfix is done with QID (delivered or bounced)
