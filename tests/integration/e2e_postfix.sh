@@ -362,6 +362,7 @@ check "postfix reload: both daemons still running" \
 # ---- 11. 2,000 messages over 10 sessions -------------------------------------
 LOAD_N=${E2E_LOAD_MESSAGES:-2000}
 loadmark=$(wc -l <"$ST_MAILLOG")
+load_t0=$(date +%s.%N)
 smtp-source -s 10 -m "$LOAD_N" -f load@load.example -t load@rcpt.example \
     "127.0.0.1:$ST_SMTP_PORT" >"$ST_DIR/smtp-source.out" 2>&1
 check "load: smtp-source finished without errors" "$?:$(wc -c <"$ST_DIR/smtp-source.out")" "0:0"
@@ -380,6 +381,7 @@ while :; do
 	[ "$i" -lt 240 ] || break
 	sleep 0.5
 done
+echo "# load: $acc messages accepted and delivered in $(awk -v a="$load_t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
 check "load: Postfix accepted every message" "$acc" "$LOAD_N"
 check "load: every accepted message delivered" \
     "$(tail -n "+$((loadmark + 1))" "$ST_MAILLOG" | grep 'to=<load@rcpt.example>' | grep -c 'status=sent')" \
@@ -423,6 +425,12 @@ check_re "json: one auth event for the queue id, spf pass" \
     "$(json_events "$ST_MILTER_LOG" "$ST_QID")" '^auth pass$'
 check "json: two quota events for the queue id" \
     "$(json_events "$ST_POLICYD_LOG" "$ST_QID" | grep -c '^quota')" 2
+
+# ---- 13. clean exits: no sanitizer reports (ASan/UBSan builds) -------------
+stack_milter_stop
+stack_policyd_stop
+check "daemons: no sanitizer or runtime error reports on stderr" \
+    "$(grep -h -E 'Sanitizer|runtime error' "$ST_DIR"/*.stderr 2>/dev/null | head -3)" ""
 
 finish_log	# before the plan: TAP wants nothing but comments after it
 finish
