@@ -24,7 +24,9 @@
 #	  - 2,000 messages over 10 smtp-source sessions: every accepted
 #	    message delivered, every auth and quota line present, the Redis
 #	    count exact;
-#	  - log_format = json lines parse as JSON with the queue id.
+#	  - logrotate: after a rename and SIGUSR1 both daemons write anew;
+#	  - log_format = json lines parse as JSON with the queue id;
+#	  - no sanitizer reports from the daemons (ASan/UBSan builds).
 #	Prints TAP (the plan comes last). Skips when postfix, redis-server,
 #	dnsmasq, swaks, smtp-source or python3-dkim are missing, when not
 #	root (Postfix's master needs root), when the daemons are not built, or
@@ -403,7 +405,22 @@ check "load: the Redis count equals the accepted messages" \
 check_re "load: spf=pass in the auth lines (127.0.0.1 is load.example's)" \
     "$(grep -F "$(head -1 "$ST_DIR/load.qids"): auth" "$ST_MILTER_LOG")" 'spf=pass'
 
-# ---- 12. log_format = json ----------------------------------------------------
+# ---- 12. logrotate: rename, SIGUSR1, the daemons write a new file ---------
+mv "$ST_MILTER_LOG" "$ST_MILTER_LOG.1"
+mv "$ST_POLICYD_LOG" "$ST_POLICYD_LOG.1"
+kill -USR1 "$ST_MILTER_PID" "$ST_POLICYD_PID"
+sleep 0.5	# the signal is handled asynchronously
+stack_msg "$M/l1" liam@dom1.example bob@rcpt.example "e2e l1"
+send l1 192.0.2.5 liam@dom1.example bob@rcpt.example "$M/l1"
+check_re "logrotate: accepted after SIGUSR1" "$ST_REPLY" '^250 '
+check "logrotate: the milter reopened its log file" \
+    "$(grep -c " $ST_QID: auth " "$ST_MILTER_LOG" 2>/dev/null)" 1
+check "logrotate: policyd reopened its log file" \
+    "$(grep -c " $ST_QID: quota " "$ST_POLICYD_LOG" 2>/dev/null)" 2
+check "logrotate: both daemons still running after SIGUSR1" \
+    "$(kill -0 "$ST_MILTER_PID" 2>/dev/null && kill -0 "$ST_POLICYD_PID" 2>/dev/null && echo yes)" yes
+
+# ---- 13. log_format = json ----------------------------------------------------
 stack_milter_stop
 stack_policyd_stop
 ST_LOG_FORMAT=json
@@ -426,7 +443,7 @@ check_re "json: one auth event for the queue id, spf pass" \
 check "json: two quota events for the queue id" \
     "$(json_events "$ST_POLICYD_LOG" "$ST_QID" | grep -c '^quota')" 2
 
-# ---- 13. clean exits: no sanitizer reports (ASan/UBSan builds) -------------
+# ---- 14. clean exits: no sanitizer reports (ASan/UBSan builds) -------------
 stack_milter_stop
 stack_policyd_stop
 check "daemons: no sanitizer or runtime error reports on stderr" \
