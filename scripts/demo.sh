@@ -86,8 +86,8 @@ install_missing() {
 	# "No configuration": the demo runs its own Postfix with postfix -c.
 	echo "postfix postfix/main_mailer_type select No configuration" |
 	    debconf-set-selections
-	apt-get update -qq &&
-	# shellcheck disable=SC2086
+	apt-get update -qq || return 1
+	# shellcheck disable=SC2086 # a list of package names
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
@@ -216,7 +216,7 @@ show() {
 		qid=$(stack_qid_of "$ip" "$from")
 	fi
 	if [ -n "$qid" ]; then
-		say "  Log lines of $qid (Postfix and mailtally, in time order):"
+		say "  Log lines of $qid (Postfix and mailtally, in time order to the second):"
 		stack_lines "$qid" | cut -c1-400 | indent | indent
 	else
 		say "  No queue id (rejected at MAIL FROM, before Postfix made one); the log"

@@ -52,6 +52,9 @@
 # SEE ALSO
 #	scripts/demo.sh, tests/integration/e2e_postfix.sh, doc/operator.md
 
+# The variables ST_* are this library's interface: callers read them.
+# shellcheck disable=SC2034
+
 ST_PY=/usr/bin/python3
 [ -x "$ST_PY" ] || ST_PY=python3
 
@@ -375,7 +378,7 @@ stack_ctl() {
 
 # stack_postfix_conf - write main.cf and master.cf of the private instance
 stack_postfix_conf() {
-	local pf=$ST_PF milters= rcpt= eod=
+	local pf=$ST_PF milters='' rcpt='' eod=''
 	mkdir -p "$pf" "$ST_DIR/queue" "$ST_DIR/data" "$ST_DIR/mail" || return 1
 	chown postfix:postfix "$ST_DIR/data" &&
 	chown nobody:nogroup "$ST_DIR/mail" || return 1
@@ -619,6 +622,7 @@ stack_mark() {
 #	(stack_send marks): Postfix and mailtally lines in time order.
 stack_lines_since() {
 	local f m
+	# shellcheck disable=SC2086 # three numbers, split on purpose
 	set -- $ST_MARKS
 	for f in "$ST_MAILLOG" "$ST_MILTER_LOG" "$ST_POLICYD_LOG"; do
 		m=${1:-0}
