@@ -45,7 +45,10 @@
 #	ST_POLICYD_CONF_EXTRA (lines appended to the daemons' configs),
 #	ST_POSTFIX_MAIN_EXTRA (lines appended to main.cf), ST_LOG_FORMAT
 #	(text or json), ST_WITH_MILTER=0 / ST_WITH_POLICYD=0 (run Postfix
-#	without that daemon and without wiring it).
+#	without that daemon and without wiring it), ST_SOCKETS=unix (both
+#	daemons on unix sockets under the queue directory, named relative to
+#	it in main.cf) and ST_CHROOT=y (smtpd chrooted in the queue
+#	directory, as Debian's master.cf has it).
 # DIAGNOSTICS
 #	Functions return non-zero and print to stderr what failed, with the
 #	tail of that server's log.
@@ -143,6 +146,20 @@ stack_init() {
 		stack_err "no free ports from $ST_BASE_PORT"
 		return 1
 	}
+	if [ "${ST_SOCKETS:-inet}" = unix ]; then
+		# Under the queue directory, named relative to it in Postfix:
+		# that works whether smtpd is chrooted there or not.
+		ST_MILTER_LISTEN=unix:$ST_DIR/queue/mailtally/milter.sock
+		ST_POLICYD_LISTEN=unix:$ST_DIR/queue/mailtally/policyd.sock
+		ST_MILTER_POSTFIX=unix:mailtally/milter.sock
+		ST_POLICYD_POSTFIX=unix:mailtally/policyd.sock
+		mkdir -p "$ST_DIR/queue/mailtally"
+	else
+		ST_MILTER_LISTEN=inet:127.0.0.1:$ST_MILTER_PORT
+		ST_POLICYD_LISTEN=inet:127.0.0.1:$ST_POLICYD_PORT
+		ST_MILTER_POSTFIX=$ST_MILTER_LISTEN
+		ST_POLICYD_POSTFIX=$ST_POLICYD_LISTEN
+	fi
 	trap stack_on_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -160,6 +177,37 @@ stack_wait_tcp() {
 		i=$((i + 1))
 	done
 	return 1
+}
+
+# stack_wait_listen - wait for a daemon's listener: a TCP PORT, or with
+#	ST_SOCKETS=unix the socket files under the queue directory
+stack_wait_listen() {
+	local port=$1 secs=${2:-10} i=0 sock
+	[ "${ST_SOCKETS:-inet}" = unix ] || {
+		stack_wait_tcp "$port" "$secs"
+		return
+	}
+	case $port in
+	"$ST_MILTER_PORT") sock=${ST_MILTER_LISTEN#unix:} ;;
+	*) sock=${ST_POLICYD_LISTEN#unix:} ;;
+	esac
+	while [ "$i" -lt "$((secs * 10))" ]; do
+		[ -S "$sock" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# stack_chroot_files - what a chrooted smtpd reads, copied into the jail
+stack_chroot_files() {
+	local f
+	mkdir -p "$ST_DIR/queue/etc" "$ST_DIR/queue/lib" || return 1
+	for f in localtime services resolv.conf hosts nsswitch.conf \
+	    host.conf passwd group; do
+		[ -f "/etc/$f" ] && cp "/etc/$f" "$ST_DIR/queue/etc/"
+	done
+	return 0
 }
 
 # stack_wait_udp - wait up to SECS for a UDP socket on 127.0.0.1:PORT
@@ -299,7 +347,8 @@ stack_redis() {
 stack_milter_conf() {
 	cat >"$ST_DIR/milter.conf" <<EOF
 # mailtally-milter config written by tests/integration/stack.sh
-listen          = inet:127.0.0.1:$ST_MILTER_PORT
+listen          = $ST_MILTER_LISTEN
+socket_mode     = 0666
 authserv_id     = $ST_AUTHSERV_ID
 internal_hosts  = 127.0.0.8/32
 dns_nameservers = 127.0.0.1@$ST_DNS_PORT
@@ -314,7 +363,8 @@ EOF
 stack_policyd_conf() {
 	cat >"$ST_DIR/policyd.conf" <<EOF
 # mailtally-policyd config written by tests/integration/stack.sh
-listen          = inet:127.0.0.1:$ST_POLICYD_PORT
+listen          = $ST_POLICYD_LISTEN
+socket_mode     = 0666
 store           = redis://127.0.0.1:$ST_REDIS_PORT/0
 # Generous: a loaded test machine must not turn into on_store_error.
 store_timeout   = 2s
@@ -333,9 +383,12 @@ stack_daemon_start() {
 		stack_err "$name: $bin not built"
 		return 1
 	fi
+	if [ "${ST_SOCKETS:-inet}" = unix ]; then
+		rm -f "$ST_DIR/queue/mailtally/$name.sock"	# a stale one
+	fi
 	"$bin" -c "$conf" -f >>"$ST_DIR/$name.stderr" 2>&1 &
 	pid=$!
-	if ! stack_wait_tcp "$port" 10 || ! kill -0 "$pid" 2>/dev/null; then
+	if ! stack_wait_listen "$port" 10 || ! kill -0 "$pid" 2>/dev/null; then
 		stack_err "$name did not start (pid $pid, port $port)"
 		tail -5 "$ST_DIR/$name.stderr" >&2
 		stack_kill "$pid" 2
@@ -384,11 +437,11 @@ stack_postfix_conf() {
 	chown nobody:nogroup "$ST_DIR/mail" || return 1
 	[ -f "$pf/master.cf" ] || cp /etc/postfix/master.cf "$pf/" || return 1
 	if [ "${ST_WITH_MILTER:-1}" = 1 ]; then
-		milters="inet:127.0.0.1:$ST_MILTER_PORT"
+		milters=$ST_MILTER_POSTFIX
 	fi
 	if [ "${ST_WITH_POLICYD:-1}" = 1 ]; then
-		rcpt="check_policy_service inet:127.0.0.1:$ST_POLICYD_PORT,"
-		eod="check_policy_service inet:127.0.0.1:$ST_POLICYD_PORT"
+		rcpt="check_policy_service $ST_POLICYD_POSTFIX,"
+		eod="check_policy_service $ST_POLICYD_POSTFIX"
 	fi
 	cat >"$pf/main.cf" <<EOF
 # main.cf of a private Postfix written by tests/integration/stack.sh
@@ -437,7 +490,12 @@ ${ST_POSTFIX_MAIN_EXTRA:-}
 EOF
 	postconf -c "$pf" -M# smtp/inet &&
 	postconf -c "$pf" -M "127.0.0.1:$ST_SMTP_PORT/inet = 127.0.0.1:$ST_SMTP_PORT inet n - n - - smtpd" &&
-	postconf -c "$pf" -F '*/*/chroot = n'
+	postconf -c "$pf" -F '*/*/chroot = n' || return 1
+	if [ "${ST_CHROOT:-n}" = y ]; then
+		# smtpd chrooted in the queue directory, as Debian ships it
+		postconf -c "$pf" -F "127.0.0.1:$ST_SMTP_PORT/inet/chroot = y" &&
+		stack_chroot_files
+	fi
 }
 
 # stack_postfix - run postfix(1) on the private instance: start, stop, reload
