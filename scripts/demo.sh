@@ -112,8 +112,14 @@ build() {
 		BUILD=$d
 		return 0
 	fi
-	bold "Building mailtally"
-	[ -x configure ] || ./autogen.sh >/dev/null || return 1
+	bold "Building mailtally (autogen, configure, make: a minute or two)"
+	if [ ! -x configure ]; then
+		./autogen.sh >autogen.log 2>&1 || {
+			tail -20 autogen.log
+			return 1
+		}
+		rm -f autogen.log
+	fi
 	if [ -f config.status ]; then
 		BUILD=$top
 	else
