@@ -69,8 +69,8 @@ stack_missing() {
 		command -v "$c" >/dev/null 2>&1 ||
 		    [ -x "/usr/sbin/$c" ] || missing="$missing $c"
 	done
-	"$ST_PY" -c 'import dkim, nacl' 2>/dev/null ||
-	    missing="$missing python3-dkim/python3-nacl"
+	"$ST_PY" -c 'import dkim, nacl, dns.resolver' 2>/dev/null ||
+	    missing="$missing python3-dkim/python3-nacl/python3-dnspython"
 	echo "${missing# }"
 }
 
