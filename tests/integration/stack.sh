@@ -47,7 +47,7 @@
 #	(text or json), ST_WITH_MILTER=0 / ST_WITH_POLICYD=0 (run Postfix
 #	without that daemon and without wiring it), ST_SOCKETS=unix (both
 #	daemons on unix sockets under the queue directory, named relative to
-#	it in main.cf) and ST_CHROOT=y (smtpd chrooted in the queue
+#	it in main.cf; Redis on a unix socket too) and ST_CHROOT=y (smtpd chrooted in the queue
 #	directory, as Debian's master.cf has it).
 # DIAGNOSTICS
 #	Functions return non-zero and print to stderr what failed, with the
@@ -102,10 +102,30 @@ stack_pick_port() {
 	local p=$ST_NEXT_PORT
 	while ! stack_port_free "$p"; do
 		p=$((p + 1))
-		[ "$p" -lt "$((ST_BASE_PORT + 900))" ] || return 1
+		[ "$p" -lt "$((ST_BASE_PORT + 500))" ] || return 1
 	done
 	ST_NEXT_PORT=$((p + 1))
 	eval "$1=$p"
+}
+
+# stack_set_listen - the daemons' listen addresses and Postfix's names for them
+stack_set_listen() {
+	if [ "${ST_SOCKETS:-inet}" = unix ]; then
+		# Under the queue directory, named relative to it in Postfix:
+		# that works whether smtpd is chrooted there or not.
+		ST_MILTER_LISTEN=unix:$ST_DIR/queue/mailtally/milter.sock
+		ST_POLICYD_LISTEN=unix:$ST_DIR/queue/mailtally/policyd.sock
+		ST_MILTER_POSTFIX=unix:mailtally/milter.sock
+		ST_POLICYD_POSTFIX=unix:mailtally/policyd.sock
+		ST_STORE=redis+unix://$ST_DIR/redis.sock
+		mkdir -p "$ST_DIR/queue/mailtally"
+	else
+		ST_MILTER_LISTEN=inet:127.0.0.1:$ST_MILTER_PORT
+		ST_POLICYD_LISTEN=inet:127.0.0.1:$ST_POLICYD_PORT
+		ST_MILTER_POSTFIX=$ST_MILTER_LISTEN
+		ST_POLICYD_POSTFIX=$ST_POLICYD_LISTEN
+		ST_STORE=redis://127.0.0.1:$ST_REDIS_PORT/0
+	fi
 }
 
 # stack_on_exit - the trap: the caller's work, then stop everything
@@ -122,12 +142,14 @@ stack_on_exit() {
 # stack_init - make the directory, pick ports, install the traps
 stack_init() {
 	ST_BASE_PORT=${1:-24000}
-	ST_NEXT_PORT=$ST_BASE_PORT
+	# A random start in the range, so that two runs started at the same
+	# moment (two trees, make -j) rarely reach for the same ports.
+	ST_NEXT_PORT=$((ST_BASE_PORT + RANDOM % 150))
 	ST_TOP=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 	ST_BUILD=${top_builddir:-$ST_TOP}
 	ST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mailtally-stack.XXXXXX") || return 1
+	ST_TOKEN=${ST_DIR##*/}
 	chmod 0755 "$ST_DIR"	# postfix and nobody must traverse it
-	ST_PIDS=
 	ST_PF=$ST_DIR/postfix
 	ST_MAILDIR=$ST_DIR/mail/u
 	ST_MAILLOG=$ST_DIR/maillog
@@ -146,20 +168,7 @@ stack_init() {
 		stack_err "no free ports from $ST_BASE_PORT"
 		return 1
 	}
-	if [ "${ST_SOCKETS:-inet}" = unix ]; then
-		# Under the queue directory, named relative to it in Postfix:
-		# that works whether smtpd is chrooted there or not.
-		ST_MILTER_LISTEN=unix:$ST_DIR/queue/mailtally/milter.sock
-		ST_POLICYD_LISTEN=unix:$ST_DIR/queue/mailtally/policyd.sock
-		ST_MILTER_POSTFIX=unix:mailtally/milter.sock
-		ST_POLICYD_POSTFIX=unix:mailtally/policyd.sock
-		mkdir -p "$ST_DIR/queue/mailtally"
-	else
-		ST_MILTER_LISTEN=inet:127.0.0.1:$ST_MILTER_PORT
-		ST_POLICYD_LISTEN=inet:127.0.0.1:$ST_POLICYD_PORT
-		ST_MILTER_POSTFIX=$ST_MILTER_LISTEN
-		ST_POLICYD_POSTFIX=$ST_POLICYD_LISTEN
-	fi
+	stack_set_listen
 	trap stack_on_exit EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -169,10 +178,19 @@ stack_init() {
 }
 
 # stack_wait_tcp - wait up to SECS for a TCP listener on 127.0.0.1:PORT
+#	With PID, the listener must be that process's (not another stack's
+#	that got the port first); it fails early when PID is gone.
 stack_wait_tcp() {
-	local port=$1 secs=${2:-10} i=0
+	local port=$1 secs=${2:-10} pid=${3:-} i=0
 	while [ "$i" -lt "$((secs * 10))" ]; do
-		ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
+		if [ -n "$pid" ]; then
+			ss -Hltnp "sport = :$port" 2>/dev/null |
+			    grep -q "pid=$pid," && return 0
+			kill -0 "$pid" 2>/dev/null || return 1
+		else
+			ss -Hltn "sport = :$port" 2>/dev/null | grep -q . &&
+			    return 0
+		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -184,7 +202,7 @@ stack_wait_tcp() {
 stack_wait_listen() {
 	local port=$1 secs=${2:-10} i=0 sock
 	[ "${ST_SOCKETS:-inet}" = unix ] || {
-		stack_wait_tcp "$port" "$secs"
+		stack_wait_tcp "$port" "$secs" "${3:-}"
 		return
 	}
 	case $port in
@@ -278,10 +296,23 @@ stack_keys() {
 	[ -s "$k/dom1.rsa.pub" ] && [ -s "$k/dom2.ed.pub" ]
 }
 
-# stack_dns_start - dnsmasq with the SPF and DKIM records of the test domains
-stack_dns_start() {
+# stack_dns_token - does the dnsmasq on ST_DNS_PORT answer with our token?
+#	dnsmasq binds with SO_REUSEADDR, so two stacks started at the same
+#	moment can share a UDP port without an error; the token tells ours.
+stack_dns_token() {
+	"$ST_PY" - "$ST_DNS_PORT" "$ST_TOKEN" <<'EOF' 2>/dev/null
+import sys, dns.resolver
+r = dns.resolver.Resolver(configure=False)
+r.nameservers = ["127.0.0.1"]
+r.port = int(sys.argv[1])
+a = r.resolve("stack-token.example", "TXT", lifetime=3)
+sys.exit(0 if b"".join(a[0].strings).decode() == sys.argv[2] else 1)
+EOF
+}
+
+# stack_dns_run - write the config and run dnsmasq on ST_DNS_PORT
+stack_dns_run() {
 	local c=$ST_DIR/dnsmasq.conf
-	[ -s "$ST_DIR/keys/dom2.ed.pub" ] || stack_keys || return 1
 	{
 		echo "listen-address=127.0.0.1"
 		echo "bind-interfaces"
@@ -291,6 +322,7 @@ stack_dns_start() {
 		echo "no-negcache"
 		echo "local=/#/"
 		echo "log-facility=$ST_DIR/dnsmasq.log"
+		echo "txt-record=stack-token.example,\"$ST_TOKEN\""
 		echo "txt-record=dom1.example,\"v=spf1 ip4:192.0.2.5 -all\""
 		echo "txt-record=dom2.example,\"v=spf1 ip4:192.0.2.5 ip4:192.0.2.6 -all\""
 		echo "txt-record=load.example,\"v=spf1 ip4:127.0.0.1 -all\""
@@ -302,23 +334,48 @@ stack_dns_start() {
 	} >"$c"
 	dnsmasq -k -C "$c" --pid-file= >>"$ST_DIR/dnsmasq.log" 2>&1 &
 	ST_DNS_PID=$!
-	ST_PIDS="$ST_PIDS $ST_DNS_PID"
-	stack_wait_udp "$ST_DNS_PORT" 10 || {
-		stack_err "dnsmasq did not start"
-		tail -5 "$ST_DIR/dnsmasq.log" >&2
-		return 1
-	}
+	stack_wait_udp "$ST_DNS_PORT" 10 && stack_dns_token
+}
+
+# stack_dns_start - dnsmasq with the SPF and DKIM records of the test domains
+#	The first start moves to another port when the one picked turns out
+#	to be shared with another stack; a restart (the "DNS down" case)
+#	keeps its port, which the milter's config names.
+stack_dns_start() {
+	local try=0
+	[ -s "$ST_DIR/keys/dom2.ed.pub" ] || stack_keys || return 1
+	until stack_dns_run; do
+		stack_kill "$ST_DNS_PID" 5
+		try=$((try + 1))
+		if [ "${ST_DNS_STARTED:-0}" = 1 ] || [ "$try" -ge 5 ] ||
+		    ! stack_pick_port ST_DNS_PORT; then
+			stack_err "dnsmasq did not start on 127.0.0.1:$ST_DNS_PORT"
+			tail -5 "$ST_DIR/dnsmasq.log" >&2
+			return 1
+		fi
+		stack_log "dnsmasq: port shared with another stack, trying $ST_DNS_PORT"
+	done
+	ST_DNS_STARTED=1
 	stack_log "dnsmasq pid $ST_DNS_PID on 127.0.0.1:$ST_DNS_PORT"
 }
 
 # stack_redis_start - a throwaway redis-server, no persistence
+#	With ST_SOCKETS=unix it listens on $ST_DIR/redis.sock only.
 stack_redis_start() {
-	local i=0
-	redis-server --port "$ST_REDIS_PORT" --bind 127.0.0.1 --daemonize no \
+	local i=0 listen
+	if [ "${ST_SOCKETS:-inet}" = unix ]; then
+		listen="--port 0 --unixsocket $ST_DIR/redis.sock --unixsocketperm 600"
+	else
+		listen="--port $ST_REDIS_PORT --bind 127.0.0.1"
+	fi
+	# shellcheck disable=SC2086 # options
+	redis-server $listen --daemonize no \
 	    --save '' --appendonly no --dir "$ST_DIR" \
 	    --logfile "$ST_DIR/redis.log" >/dev/null 2>&1 &
 	ST_REDIS_PID=$!
-	until [ "$(timeout 2 redis-cli -p "$ST_REDIS_PORT" ping 2>/dev/null)" = PONG ]; do
+	# ready, and ours: INFO names the pid of the server that answers
+	until stack_redis info server 2>/dev/null |
+	    tr -d '\r' | grep -qx "process_id:$ST_REDIS_PID"; do
 		i=$((i + 1))
 		if [ "$i" -gt 100 ] || ! kill -0 "$ST_REDIS_PID" 2>/dev/null; then
 			stack_err "redis-server did not start"
@@ -333,14 +390,18 @@ stack_redis_start() {
 # stack_redis_stop - stop redis-server (the "Redis down" case)
 stack_redis_stop() {
 	[ -n "${ST_REDIS_PID:-}" ] || return 0
-	redis-cli -p "$ST_REDIS_PORT" shutdown nosave >/dev/null 2>&1
+	stack_redis shutdown nosave >/dev/null 2>&1
 	stack_kill "$ST_REDIS_PID" 5
 	ST_REDIS_PID=
 }
 
-# stack_redis - run redis-cli against the stack's Redis
+# stack_redis - run redis-cli against the stack's Redis (at most 5 s)
 stack_redis() {
-	redis-cli -p "$ST_REDIS_PORT" "$@"
+	if [ "${ST_SOCKETS:-inet}" = unix ]; then
+		timeout 5 redis-cli -s "$ST_DIR/redis.sock" "$@"
+	else
+		timeout 5 redis-cli -p "$ST_REDIS_PORT" "$@"
+	fi
 }
 
 # stack_milter_conf - write the milter's config file
@@ -365,7 +426,7 @@ stack_policyd_conf() {
 # mailtally-policyd config written by tests/integration/stack.sh
 listen          = $ST_POLICYD_LISTEN
 socket_mode     = 0666
-store           = redis://127.0.0.1:$ST_REDIS_PORT/0
+store           = $ST_STORE
 # Generous: a loaded test machine must not turn into on_store_error.
 store_timeout   = 2s
 on_store_error  = ${ST_ON_STORE_ERROR:-dunno}
@@ -388,7 +449,7 @@ stack_daemon_start() {
 	fi
 	"$bin" -c "$conf" -f >>"$ST_DIR/$name.stderr" 2>&1 &
 	pid=$!
-	if ! stack_wait_listen "$port" 10 || ! kill -0 "$pid" 2>/dev/null; then
+	if ! stack_wait_listen "$port" 10 "$pid" || ! kill -0 "$pid" 2>/dev/null; then
 		stack_err "$name did not start (pid $pid, port $port)"
 		tail -5 "$ST_DIR/$name.stderr" >&2
 		stack_kill "$pid" 2
@@ -510,10 +571,12 @@ stack_postfix_start() {
 		return 1
 	}
 	stack_postfix start >"$ST_DIR/postfix.start" 2>&1 &&
-	stack_wait_tcp "$ST_SMTP_PORT" 20 || {
-		stack_err "postfix did not start"
+	stack_wait_tcp "$ST_SMTP_PORT" 20 \
+	    "$(tr -d ' ' <"$ST_DIR/queue/pid/master.pid" 2>/dev/null)" || {
+		stack_err "postfix did not start on 127.0.0.1:$ST_SMTP_PORT"
 		cat "$ST_DIR/postfix.start" >&2
 		tail -5 "$ST_MAILLOG" >&2 2>/dev/null
+		stack_postfix stop >/dev/null 2>&1
 		return 1
 	}
 	ST_POSTFIX_UP=1
@@ -530,18 +593,34 @@ stack_postfix_stop() {
 	ST_POSTFIX_UP=0
 }
 
+# stack_on_port - run START; while it fails, move VAR to another free port
+#	(another stack may have taken the port between the check and the
+#	bind), at most 5 times. Only for a first start: nothing names the
+#	port yet.
+stack_on_port() {
+	local var=$1 start=$2 try=0
+	until "$start"; do
+		try=$((try + 1))
+		[ "$try" -lt 5 ] && stack_pick_port "$var" || return 1
+		[ "${ST_SOCKETS:-inet}" = unix ] && [ "$var" != ST_REDIS_PORT ] &&
+		    [ "$var" != ST_SMTP_PORT ] && return 1
+		stack_set_listen
+		stack_log "$start: trying port $(eval echo "\$$var")"
+	done
+}
+
 # stack_start - start every part in dependency order
 stack_start() {
 	stack_keys &&
 	stack_dns_start &&
-	stack_redis_start || return 1
+	stack_on_port ST_REDIS_PORT stack_redis_start || return 1
 	if [ "${ST_WITH_MILTER:-1}" = 1 ]; then
-		stack_milter_start || return 1
+		stack_on_port ST_MILTER_PORT stack_milter_start || return 1
 	fi
 	if [ "${ST_WITH_POLICYD:-1}" = 1 ]; then
-		stack_policyd_start || return 1
+		stack_on_port ST_POLICYD_PORT stack_policyd_start || return 1
 	fi
-	stack_postfix_start
+	stack_on_port ST_SMTP_PORT stack_postfix_start
 }
 
 # stack_stop - stop whatever runs, remove the directory unless ST_KEEP_DIR=1
