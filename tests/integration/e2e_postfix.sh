@@ -115,6 +115,7 @@ override load@load.example daily = 1000000
 override load@load.example volume = 1000000000
 override reload@load.example daily = 1000000
 override reload@load.example volume = 1000000000
+override tom@dom1.example daily = 1000
 defer_reply = 4.7.1 E2E quota exceeded (%{limit}: %{used}/%{max} per %{window})
 reject_reply = 5.7.1 E2E volume exceeded (%{limit}: %{used}/%{max} per %{window})"
 ST_POLICYD_CONF_EXTRA=$POLICYD_LIMITS
