@@ -71,9 +71,14 @@ not_ok() {
 		printf '%s\n' "$l" | sed 's/^/#   /'
 	done
 }
-# check NAME GOT WANT
+# check NAME GOT WANT - 0 when they are equal, 1 when not
 check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got '$2', want '$3'"; fi
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "got '$2', want '$3'"
+		return 1
+	fi
 }
 # check_re NAME STRING REGEX
 check_re() {
@@ -81,6 +86,7 @@ check_re() {
 		ok "$1"
 	else
 		not_ok "$1" "got '$2'" "want /$3/"
+		return 1
 	fi
 }
 finish() {
