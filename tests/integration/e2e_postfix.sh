@@ -385,7 +385,7 @@ batch() {
 	q=$ST_DIR/$name
 	while :; do
 		tail -n "+$((mark + 1))" "$ST_MAILLOG" |
-		    sed -n -E "s/.* ([0-9A-F]+): from=<$sender>.*/\1/p" |
+		    sed -n -E "s/.* ([0-9A-Za-z]+): from=<$sender>.*/\1/p" |
 		    sort -u >"$q.qids"
 		acc=$(wc -l <"$q.qids")
 		gone=$(tail -n "+$((mark + 1))" "$ST_MAILLOG" |
@@ -398,7 +398,7 @@ batch() {
 	BATCH_ACCEPTED=$acc
 	check "$name: Postfix accepted every message" "$acc" "$want" || {
 		grep -rl "^Return-Path: <$sender>" "$ST_MAILDIR" |
-		    xargs grep -hoE 'with E?SMTPS?A? id [0-9A-F]+' |
+		    xargs grep -hoE 'with E?SMTPS?A? id [0-9A-Za-z]+' |
 		    awk '{ print $NF }' | sort -u >"$q.maildir"
 		echo "# delivered but without a qmgr from= line after the mark:"
 		comm -13 "$q.qids" "$q.maildir" | head -3 | while read -r x; do
@@ -410,12 +410,12 @@ batch() {
 	    grep -c 'status=sent')" "$acc"
 	check "$name: every delivered copy in the maildir" \
 	    "$(grep -rl "^Return-Path: <$sender>" "$ST_MAILDIR" | wc -l)" "$acc"
-	sed -n -E 's/.* ([0-9A-F]+): auth .*/\1/p' "$ST_MILTER_LOG" | sort |
+	sed -n -E 's/.* ([0-9A-Za-z]+): auth .*/\1/p' "$ST_MILTER_LOG" | sort |
 	    uniq -c | awk '$1 == 1 { print $2 }' >"$q.auth1"
 	check "$name: exactly one auth line for every accepted message" \
 	    "$(comm -23 "$q.qids" "$q.auth1" | wc -l)" 0 ||
 	    batch_why "$q.qids" "$q.auth1"
-	sed -n -E 's/.* ([0-9A-F]+): quota protocol_state=(RCPT|END-OF-MESSAGE) .*/\1 \2/p' \
+	sed -n -E 's/.* ([0-9A-Za-z]+): quota protocol_state=(RCPT|END-OF-MESSAGE) .*/\1 \2/p' \
 	    "$ST_POLICYD_LOG" | awk '
 	    { n[$1]++; s[$1 " " $2]++ }
 	    END { for (k in n) if (n[k] == 2 && s[k " RCPT"] == 1 &&
@@ -473,7 +473,7 @@ check "postfix reload: master logged the reload" \
     "$(tail -n "+$((mark + 1))" "$ST_MAILLOG" | grep -c 'reload -- version')" 1
 rl=$(grep -n 'reload -- version' "$ST_MAILLOG" | tail -1 | cut -d: -f1)
 reload_before=$(sed -n "$((mark + 1)),${rl:-1}p" "$ST_MAILLOG" |
-    sed -n -E 's/.* ([0-9A-F]+): from=<reload@.*/\1/p' | sort -u)
+    sed -n -E 's/.* ([0-9A-Za-z]+): from=<reload@.*/\1/p' | sort -u)
 echo "# reload: $(printf '%s' "$reload_before" | grep -c .) of the 300 messages" \
     "were queued before the reload (a comment, not a test: it depends on timing)"
 stack_msg "$M/i1" ivan@dom1.example bob@rcpt.example "e2e i1"

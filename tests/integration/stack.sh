@@ -534,6 +534,9 @@ smtpd_error_sleep_time = 0
 smtpd_soft_error_limit = 1000
 smtpd_hard_error_limit = 1000
 smtpd_client_connection_count_limit = 0
+# Long queue ids never repeat: with short ones (inode number + time) a
+# busy run reuses a queue id, and "one auth line per queue id" breaks.
+enable_long_queue_ids = yes
 # The queue file (and so the queue id) exists from MAIL FROM on, so the
 # policy request at RCPT carries the queue id the later lines use.
 smtpd_delay_open_until_valid_rcpt = no
