@@ -172,7 +172,8 @@ Send more mail as client 192.0.2.5 (SPF pass for dom1.example) or
 203.0.113.7 (SPF fail); XCLIENT tells Postfix which client address to check:
     swaks --server 127.0.0.1 --port $ST_SMTP_PORT --xclient-addr 192.0.2.5 \\
         --from alice@dom1.example --to bob@rcpt.example
-    smtp-source -s 5 -m 100 -f x@load.example -t bob@rcpt.example 127.0.0.1:$ST_SMTP_PORT
+A burst from one sender: its daily cap of 3 applies, the rest is deferred (4.7.1):
+    smtp-source -s 2 -m 10 -f x@load.example -t bob@rcpt.example 127.0.0.1:$ST_SMTP_PORT
 Follow one message:   grep QUEUEID $ST_MAILLOG $ST_MILTER_LOG $ST_POLICYD_LOG
 Delivered mail:       $ST_MAILDIR/new/
 Quota of a sender:    $ST_CTL_BIN -c $ST_DIR/policyd.conf usage carol@dom2.example
