@@ -52,6 +52,7 @@ t_store(struct tentry *v, size_t *n, const char *const *args, size_t nargs,
 	return 0;
 }
 
+/* t_limit - keyed handler of "limit NAME = VALUE" */
 static int
 t_limit(void *base, const char *const *args, size_t nargs, const char *value,
     const char **why)
@@ -61,6 +62,7 @@ t_limit(void *base, const char *const *args, size_t nargs, const char *value,
 	return t_store(c->limits, &c->nlimits, args, nargs, value, why);
 }
 
+/* t_override - keyed handler of "override SUBJECT NAME = VALUE" */
 static int
 t_override(void *base, const char *const *args, size_t nargs, const char *value,
     const char **why)
@@ -70,6 +72,7 @@ t_override(void *base, const char *const *args, size_t nargs, const char *value,
 	return t_store(c->overrides, &c->noverrides, args, nargs, value, why);
 }
 
+/* t_print_limits - the -n lines of the limit entries */
 static void
 t_print_limits(const void *base, FILE *fp)
 {
@@ -81,6 +84,7 @@ t_print_limits(const void *base, FILE *fp)
 		    c->limits[i].value);
 }
 
+/* t_print_overrides - the -n lines of the override entries */
 static void
 t_print_overrides(const void *base, FILE *fp)
 {
@@ -92,6 +96,7 @@ t_print_overrides(const void *base, FILE *fp)
 		    c->overrides[i].value);
 }
 
+/* t_free_entries - free an entry array and empty it */
 static void
 t_free_entries(struct tentry *v, size_t *n)
 {
@@ -104,6 +109,7 @@ t_free_entries(struct tentry *v, size_t *n)
 	*n = 0;
 }
 
+/* t_free_limits - free the limit entries */
 static void
 t_free_limits(void *base)
 {
@@ -112,6 +118,7 @@ t_free_limits(void *base)
 	t_free_entries(c->limits, &c->nlimits);
 }
 
+/* t_free_overrides - free the override entries */
 static void
 t_free_overrides(void *base)
 {

@@ -348,6 +348,7 @@ make_line(size_t n, const char *suffix)
 	return b;
 }
 
+/* t_long_lines - lines at, past and far past the line bound */
 static void
 t_long_lines(void **state)
 {

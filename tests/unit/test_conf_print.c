@@ -27,6 +27,7 @@
 
 #include "conf_fix.h"
 
+/* roundtrip - load text, print, load the print, print: same text */
 static void
 roundtrip(const char *text)
 {
@@ -51,6 +52,7 @@ roundtrip(const char *text)
 	cm_conf_free(b.secs);
 }
 
+/* t_roundtrip - the rich config, an empty one, escapes */
 static void
 t_roundtrip(void **state)
 {

@@ -113,6 +113,7 @@ check_vrows(const char *what, const struct vrow *t, size_t n,
 	}
 }
 
+/* bool_ll - cm_conf_parse_bool() with the signature of the others */
 static int
 bool_ll(const char *s, long long *v, const char **why)
 {
@@ -123,6 +124,7 @@ bool_ll(const char *s, long long *v, const char **why)
 	return rc;
 }
 
+/* t_duration - the duration table */
 static void
 t_duration(void **state)
 {
@@ -130,6 +132,7 @@ t_duration(void **state)
 	    cm_conf_parse_duration);
 }
 
+/* t_size - the size table */
 static void
 t_size(void **state)
 {
@@ -137,6 +140,7 @@ t_size(void **state)
 	    cm_conf_parse_size);
 }
 
+/* t_bool - the boolean table */
 static void
 t_bool(void **state)
 {

@@ -42,6 +42,7 @@ static char *cap_buf;
 static size_t cap_len;
 static FILE *cap_fp;
 
+/* capture_start - send log lines to a memory stream */
 static void
 capture_start(void)
 {
@@ -50,6 +51,7 @@ capture_start(void)
 	cm_log_set_stream(cap_fp);
 }
 
+/* capture_end - back to stderr; the captured text */
 static char *
 capture_end(void)
 {
