@@ -99,16 +99,17 @@ enum {
 };
 
 /* Postfix 3.7's default milter_*_macros. */
+/* clang-format off */
 static const char *const mf_default_macros[MF_NMACRO_STAGES] = {
 	"j {daemon_name} {daemon_addr} v _",
 	"{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}",
-	"i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} "
-	"{mail_mailer}",
+	"i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}",
 	"i {rcpt_addr} {rcpt_host} {rcpt_mailer}",
 	"i",
 	"i",
 	"i",
 };
+/* clang-format on */
 
 #define MF_CHUNK 65535 /* Postfix MILTER_CHUNK_SIZE */
 #define MF_HOSTNAME "mx.bench.example"
