@@ -8,12 +8,17 @@
  *	and/or white space separated). An address without a prefix length is
  *	a host (/32, /128). Host bits set under the mask ("10.0.0.1/8") are
  *	an error, as in Postfix cidr tables, so a typo cannot widen a list.
- *	An IPv4-mapped IPv6 address (::ffff:192.0.2.7) matches IPv4 entries.
+ *	An IPv4-mapped IPv6 address (::ffff:192.0.2.7) matches IPv4 entries,
+ *	and an IPv4 address matches IPv4-mapped IPv6 entries. Addresses are
+ *	what inet_pton(3) accepts; a prefix length is decimal (0-32, 0-128).
+ *	An empty list ("" or only separators) is a NULL pointer, which every
+ *	function takes as the empty list. A list is at most 64 KiB of text.
  * DIAGNOSTICS
  *	cm_cidr_parse() returns 0, or -1 with *why naming the bad entry
  *	(*why points into static storage, valid until the next call).
  *	cm_cidr_match_str() returns 1 on a match, 0 on none, -1 for an
- *	address that does not parse.
+ *	address that does not parse; cm_cidr_match_sa() returns -1 for a
+ *	family other than AF_INET and AF_INET6.
  */
 #ifndef CM_CIDR_H
 #define CM_CIDR_H
