@@ -179,9 +179,12 @@ EOF
 
 ROWS=
 NOTES=
-# run_milter NAME TRANSPORT START... - one milter, one transport, all N
-run_milter() {
-	local name=$1 transport=$2 spec pid n line c0 c1 total cpu
+NAMES=()
+SPECS=()
+MPIDS=()
+# launch NAME TRANSPORT START... - start one milter; adds it to NAMES etc.
+launch() {
+	local name=$1 transport=$2 spec
 	shift 2
 	if [ "$transport" = unix ]; then
 		spec="unix:$T/$name-$RANDOM.sock"
@@ -189,45 +192,66 @@ run_milter() {
 		spec="inet:127.0.0.1:$(free_port)"
 	fi
 	"$@" "$spec"
-	pid=$MPID
-	PIDS+=($pid)
-	if ! wait_listen "$spec" "$pid"; then
+	PIDS+=($MPID)
+	if ! wait_listen "$spec" "$MPID"; then
 		NOTES="$NOTES- $name over $transport did not start: $(tail -n 3 \
 		    "$T"/*.out "$T"/*.log 2>/dev/null | tr '\n' ' ' | cut -c1-300)
 "
+		stop "$MPID"
 		return 1
 	fi
-	for n in $NS; do
-		c0=$(cpu_ticks "$pid")
-		line=$("$MILTER_LOAD" -s "$spec" -m "$T/corpus/manifest" -n "$n" \
-		    -d "$DURATION" -w "$WARMUP" -a "$AUTHSERV" 2>>"$T/errors.log")
-		c1=$(cpu_ticks "$pid")
-		say "$name $transport N=$n: $line"
-		total=$(kv total "$line")
-		cpu=$(awk -v t="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
-		    -v m="${total:-0}" \
-		    'BEGIN { if (m > 0) printf "%.2f", t * 1000 / hz / m; else print "-" }')
-		ROWS="$ROWS$name|$transport|$n|$(kv rate "$line")|$(kv p50_ms "$line")|$(kv p99_ms "$line")|$(kv max_ms "$line")|$cpu|$(kv verdict_errors "$line")/$(kv io_errors "$line")|$total
+	NAMES+=("$name")
+	SPECS+=("$spec")
+	MPIDS+=("$MPID")
+}
+
+# measure NAME TRANSPORT SPEC PID N - one milter_load run, one table row
+measure() {
+	local name=$1 transport=$2 spec=$3 pid=$4 n=$5 line c0 c1 total cpu
+	c0=$(cpu_ticks "$pid")
+	line=$("$MILTER_LOAD" -s "$spec" -m "$T/corpus/manifest" -n "$n" \
+	    -d "$DURATION" -w "$WARMUP" -a "$AUTHSERV" 2>>"$T/errors.log")
+	c1=$(cpu_ticks "$pid")
+	say "$name $transport N=$n: $line"
+	total=$(kv total "$line")
+	cpu=$(awk -v t="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
+	    -v m="${total:-0}" \
+	    'BEGIN { if (m > 0) printf "%.2f", t * 1000 / hz / m; else print "-" }')
+	ROWS="$ROWS$name|$transport|$n|$(kv rate "$line")|$(kv p50_ms "$line")|$(kv p99_ms "$line")|$(kv max_ms "$line")|$cpu|$(kv verdict_errors "$line")/$(kv io_errors "$line")|$total
 "
+}
+
+# run_transport TRANSPORT - every milter on one transport, interleaved by N
+# so that a change in the shared machine's load hits both alike
+run_transport() {
+	local tr=$1 n i
+	NAMES=() SPECS=() MPIDS=()
+	launch opendkim "$tr" start_opendkim
+	if [ -x "$MAILTALLY_MILTER" ]; then
+		launch mailtally-milter "$tr" start_mailtally no
+	fi
+	for n in $NS; do
+		for i in "${!NAMES[@]}"; do
+			measure "${NAMES[$i]}" "$tr" "${SPECS[$i]}" \
+			    "${MPIDS[$i]}" "$n"
+		done
 	done
-	stop "$pid"
+	for i in "${!MPIDS[@]}"; do
+		stop "${MPIDS[$i]}"
+	done
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 for tr in unix tcp; do
-	say "opendkim over $tr"
-	run_milter opendkim $tr start_opendkim
+	say "milters over $tr"
+	run_transport $tr
 done
-MT_STATUS=missing
 if [ -x "$MAILTALLY_MILTER" ]; then
-	MT_STATUS=ok
-	for tr in unix tcp; do
-		say "mailtally-milter over $tr"
-		run_milter mailtally-milter $tr start_mailtally no ||
-		    MT_STATUS=failed
-	done
-	NS="16" run_milter "mailtally-milter+spf" unix start_mailtally yes ||
-	    true
+	NAMES=() SPECS=() MPIDS=()
+	if launch "mailtally-milter+spf" unix start_mailtally yes; then
+		measure "${NAMES[0]}" unix "${SPECS[0]}" "${MPIDS[0]}" 16
+		stop "${MPIDS[0]}"
+	fi
 else
 	NOTES="$NOTES- mailtally-milter not built ($MAILTALLY_MILTER): no rows.
 "
@@ -258,9 +282,10 @@ report() {
 	echo "<!-- milter:begin -->"
 	echo "## milter: mailtally-milter vs opendkim (DKIM verify)"
 	echo
-	echo "Measured by \`bench/milter_bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'),"
+	echo "Measured by \`bench/milter_bench.sh\` on $(date -u "+%Y-%m-%d %H:%M UTC") (tree $(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null || echo "?")),"
 	echo "$CORES cores, load average $LOAD0 before and $LOAD1 after (the"
-	echo "machine is shared; numbers move by 10-20% between runs)."
+	echo "machine is shared with other work: absolute numbers can move by 2x between"
+	echo "runs; the milters run interleaved at each N, so their ratios move less)."
 	echo
 	echo "- Corpus (\`bench/make_corpus.py\`, dkimpy): ${CORPUS_INFO#corpus: };"
 	echo "  bodies 1-64 KiB (log-uniform), one DKIM-Signature each, relaxed/relaxed"
@@ -308,6 +333,21 @@ report() {
 		echo "- TCP, N = 1: no mailtally-milter number (opendkim p50 ${od:-?} ms): NOT measured"
 	fi
 	echo
+	od=$(field_of opendkim tcp 1 5)
+	if [ -n "$od" ]; then
+		echo "Why opendkim over TCP is slow (p50 $od ms at N = 1): two delayed-ACK"
+		echo "stalls of ~40-45 ms per message, which Postfix pays too"
+		echo "(ENVIRONMENT.md measured ~90 ms per message with Postfix itself)."
+		echo "1. opendkim has no DATA callback, so it negotiates SMFIP_NODATA: the"
+		echo "   DATA macro packet, flushed when smtpd hands the milter socket to"
+		echo "   cleanup, gets no reply; cleanup's first header packet then waits on"
+		echo "   Nagle until the milter's delayed ACK of that packet."
+		echo "2. At end of message libmilter writes SMFIR_INSHEADER and SMFIR_ACCEPT"
+		echo "   as two segments without TCP_NODELAY; the second waits on Nagle for"
+		echo "   the MTA's delayed ACK of the first."
+		echo "Over a unix socket neither exists."
+		echo
+	fi
 	echo "Verify ceiling, \`openssl speed -seconds 3 rsa2048 ed25519\`, one core:"
 	echo "RSA-2048 ${RSA_V:-?} verify/s, Ed25519 ${ED_V:-?} verify/s; for this"
 	echo "corpus's mix ($NRSA RSA, $NED Ed25519) ${MIX:-?} signatures/s per core,"
