@@ -37,6 +37,8 @@ int mf_session_open(struct mf_session *, const struct mf_addr *, unsigned,
 int mf_session_message(struct mf_session *, const struct mf_msg *, const char *,
     const char *, struct mf_verdict *);
 void mf_session_close(struct mf_session *);
+int mf_verdict_header(struct mf_verdict *, const char *, int,
+    const unsigned char *, size_t);
 int mf_verdict_check(const struct mf_verdict *, const struct mf_msg *,
     const char **);
 
