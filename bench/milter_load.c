@@ -101,14 +101,22 @@ ml_now(void)
 static void
 ml_report_error(const struct mf_msg *m, const char *why, const char *ar)
 {
+	char line[MF_AR_MAX], *p;
+
 	if (!opts.verbose &&
 	    atomic_fetch_add(&errors_shown, 1) >= ML_ERRORS_SHOWN)
 		return;
-	if (m == NULL)
+	if (m == NULL) {
 		fprintf(stderr, "milter_load: session: %s: %s\n", why, ar);
-	else
-		fprintf(stderr, "milter_load: %s: %s%s%s\n", m->path, why,
-		    ar && *ar ? ": AR=" : "", ar ? ar : "");
+		return;
+	}
+	/* one line per error: the AR value unfolded */
+	snprintf(line, sizeof(line), "%s", ar ? ar : "");
+	for (p = line; *p != '\0'; p++)
+		if (*p == '\r' || *p == '\n' || *p == '\t')
+			*p = ' ';
+	fprintf(stderr, "milter_load: %s: %s%s%s\n", m->path, why,
+	    *line ? ": AR=" : "", line);
 }
 
 /* ml_record - keep one measured latency */
