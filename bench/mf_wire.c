@@ -34,7 +34,8 @@
  *	mf_pkt_begin() ... mf_pkt_end() append one packet to the output
  *	buffer; mf_pkt_end() writes out every full buffer, as VSTREAM does.
  *	mf_flush() writes the rest. mf_read_reply() flushes, then returns
- *	the next packet; the data stays valid until the next read.
+ *	the next packet; the data stays valid until the next read. The
+ *	packets read are counted in c->nreplies.
  * DIAGNOSTICS
  *	Functions that can fail return -1 and set *why (or errno for the
  *	I/O ones). Allocation failure exits: this is a benchmark tool.
@@ -329,5 +330,6 @@ mf_read_reply(struct mf_conn *c, int *cmd, const unsigned char **data,
 	*data = c->in + c->in_off + 5;
 	*len = n - 1;
 	c->in_off += 4 + (size_t)n;
+	c->nreplies++;
 	return 0;
 }

@@ -69,6 +69,7 @@ struct mf_conn {
 	size_t pkt_start; /* offset of the open packet's length word */
 	unsigned char *in;
 	size_t in_off, in_len, in_cap;
+	unsigned long nreplies; /* packets read: MTA-milter round trips */
 };
 
 int mf_addr_parse(struct mf_addr *, const char *, const char **);

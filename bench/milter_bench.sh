@@ -181,6 +181,7 @@ EOF
 
 ROWS=
 NOTES=
+PROTOS=
 NAMES=()
 SPECS=()
 MPIDS=()
@@ -221,8 +222,12 @@ measure() {
 	cpu=$(awk -v t="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
 	    -v m="${total:-0}" \
 	    'BEGIN { if (m > 0) printf "%.2f", t * 1000 / hz / m; else print "-" }')
-	ROWS="$ROWS$name|$transport|$n|$(kv rate "$line")|$(kv p50_ms "$line")|$(kv p99_ms "$line")|$(kv max_ms "$line")|$cpu|$(kv verdict_errors "$line")/$(kv io_errors "$line")|$total
+	ROWS="$ROWS$name|$transport|$n|$(kv rate "$line")|$(kv p50_ms "$line")|$(kv p99_ms "$line")|$(kv max_ms "$line")|$cpu|$(kv verdict_errors "$line")/$(kv io_errors "$line")|$total|$(kv replies_per_msg "$line")
 "
+	case $PROTOS in
+	*"$name "*) ;;
+	*) PROTOS="$PROTOS$name proto=$(kv proto "$line") actions=$(kv actions "$line"); " ;;
+	esac
 }
 
 # run_transport TRANSPORT - every milter on one transport, interleaved by N
@@ -320,9 +325,13 @@ report() {
 	echo "- CPU ms/msg: the milter process's utime+stime (/proc/PID/stat) over the"
 	echo "  run, divided by all messages of the run (warm-up included)."
 	echo
-	echo "| milter | socket | N | msgs/s | p50 ms | p99 ms | max ms | CPU ms/msg | wrong verdicts / I/O errors | messages |"
-	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-	printf '%s' "$ROWS" | awk -F'|' 'NF >= 10 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
+	echo "| milter | socket | N | msgs/s | p50 ms | p99 ms | max ms | CPU ms/msg | replies/msg | wrong verdicts / I/O errors | messages |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+	printf '%s' "$ROWS" | awk -F'|' 'NF >= 11 { printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $11, $9, $10 }'
+	echo
+	echo "replies/msg: reply packets the client read per message, i.e. the"
+	echo "round trips the milter asked for (no SMFIP_NR_* flag = one reply per"
+	echo "header, etc.). Negotiated masks: ${PROTOS%; }."
 	echo
 	echo "Targets:"
 	for n in 1 4 16; do

@@ -27,8 +27,11 @@
  * OUTPUT
  *	One line of key=value pairs on stdout: conns, msgs (measured),
  *	total (all completed, for CPU per message), secs, rate (msgs/s),
- *	p50_ms, p99_ms, max_ms, verdict_errors, io_errors. The first
- *	errors are described on stderr (all of them with -v).
+ *	p50_ms, p99_ms, max_ms, verdict_errors, io_errors, replies_per_msg
+ *	(reply packets read per message: the round trips the milter asked
+ *	for), proto and actions (the SMFIP_ and SMFIF_ masks the milter
+ *	negotiated). The first errors are described on stderr (all of them
+ *	with -v).
  * DIAGNOSTICS
  *	Exit status 0 when every verdict was right, 1 when some were wrong
  *	or connections failed, 2 on a usage or setup error.
@@ -72,6 +75,7 @@ struct ml_worker {
 	size_t nlat, caplat;
 	unsigned long total;
 	unsigned long verdict_errors, io_errors;
+	unsigned long replies; /* reply packets read, all sessions */
 };
 
 static struct ml_opts opts;
@@ -82,6 +86,8 @@ static atomic_uint next_client;
 static atomic_int stop_all;
 static atomic_uint errors_shown;
 static atomic_ulong all_errors, all_done;
+static atomic_int proto_seen;
+static uint32_t proto_flags, proto_actions; /* first session's OPTNEG */
 
 /* ml_now - monotonic seconds */
 static double
@@ -214,6 +220,11 @@ ml_worker_main(void *arg)
 			idx = ml_take();
 			t0 = ml_now();
 		}
+		w->replies += s.conn.nreplies;
+		if (atomic_exchange(&proto_seen, 1) == 0) {
+			proto_flags = s.pflags;
+			proto_actions = s.actions;
+		}
 		mf_session_close(&s);
 	}
 	return NULL;
@@ -244,7 +255,7 @@ ml_pct(const uint32_t *v, size_t n, double p)
 static int
 ml_summary(struct ml_worker *w, double t_last)
 {
-	unsigned long total = 0, verr = 0, ioerr = 0;
+	unsigned long total = 0, verr = 0, ioerr = 0, replies = 0;
 	uint32_t *all;
 	size_t n = 0, i;
 	double secs = t_last - t_warm;
@@ -259,15 +270,19 @@ ml_summary(struct ml_worker *w, double t_last)
 		total += w[i].total;
 		verr += w[i].verdict_errors;
 		ioerr += w[i].io_errors;
+		replies += w[i].replies;
 	}
 	qsort(all, n, sizeof(*all), ml_cmp);
 	printf("target=%s conns=%u per_conn=%u msgs=%zu total=%lu secs=%.2f "
 	       "rate=%.1f p50_ms=%.2f p99_ms=%.2f max_ms=%.2f "
-	       "verdict_errors=%lu io_errors=%lu\n",
+	       "verdict_errors=%lu io_errors=%lu replies_per_msg=%.1f "
+	       "proto=%#x actions=%#x\n",
 	    opts.socket_spec, opts.conns, opts.per_conn, n, total,
 	    secs > 0 ? secs : 0, secs > 0 ? (double)n / secs : 0,
 	    ml_pct(all, n, 0.50), ml_pct(all, n, 0.99),
-	    n ? all[n - 1] / 1000.0 : 0, verr, ioerr);
+	    n ? all[n - 1] / 1000.0 : 0, verr, ioerr,
+	    total ? (double)replies / (double)total : 0, proto_flags,
+	    proto_actions);
 	free(all);
 	return verr == 0 && ioerr == 0 && n > 0 ? 0 : 1;
 }
