@@ -3,7 +3,7 @@
  *	milter_load - replay a signed corpus into a milter as Postfix would
  * SYNOPSIS
  *	milter_load -s SOCKET -m MANIFEST [-n CONNS] [-d SECONDS | -c COUNT]
- *	    [-w WARMUP] [-k MSGS_PER_CONN] [-a AUTHSERV_ID] [-v]
+ *	    [-w WARMUP] [-k MSGS_PER_CONN] [-a AUTHSERV_ID] [-S SLOW_MS] [-v]
  * DESCRIPTION
  *	milter_load opens CONNS concurrent milter connections to SOCKET
  *	(unix:/path, inet:host:port or inet:port@host), each in its own
@@ -23,7 +23,8 @@
  *	end in the first WARMUP seconds (default 1) are excluded from the
  *	rate and the latencies. A message's latency runs from its first
  *	packet (the connection's OPTNEG for a session's first message) to
- *	the final end-of-message reply.
+ *	the final end-of-message reply. With -S, every message slower than
+ *	SLOW_MS is named on stderr.
  * OUTPUT
  *	One line of key=value pairs on stdout: conns, msgs (measured),
  *	total (all completed, for CPU per message), secs, rate (msgs/s),
@@ -65,6 +66,7 @@ struct ml_opts {
 	double duration_s, warmup_s;
 	unsigned long count; /* 0: run for duration_s */
 	unsigned per_conn;
+	double slow_ms; /* report messages slower than this (0: none) */
 	int verbose;
 };
 
@@ -186,6 +188,9 @@ ml_one(struct ml_worker *w, struct mf_session *s, long idx, double t0)
 	}
 	if (t1 >= t_warm)
 		ml_record(w, t1 - t0);
+	if (opts.slow_ms > 0 && (t1 - t0) * 1e3 > opts.slow_ms)
+		fprintf(stderr, "milter_load: %s: slow: %.1f ms (%zu bytes)\n",
+		    m->path, (t1 - t0) * 1e3, m->size);
 	return 0;
 }
 
@@ -294,7 +299,7 @@ ml_usage(void)
 	fprintf(stderr,
 	    "usage: milter_load -s unix:/path|inet:host:port -m MANIFEST\n"
 	    "    [-n conns] [-d seconds | -c count] [-w warmup_s]\n"
-	    "    [-k msgs_per_conn] [-a authserv_id] [-v]\n");
+	    "    [-k msgs_per_conn] [-a authserv_id] [-S slow_ms] [-v]\n");
 	exit(2);
 }
 
@@ -309,7 +314,7 @@ ml_getopts(int argc, char **argv)
 	opts.duration_s = 10;
 	opts.warmup_s = 1;
 	opts.per_conn = 1;
-	while ((ch = getopt(argc, argv, "a:c:d:k:m:n:s:vw:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:d:k:m:n:S:s:vw:")) != -1) {
 		switch (ch) {
 		case 'a':
 			opts.authserv_id = optarg;
@@ -328,6 +333,9 @@ ml_getopts(int argc, char **argv)
 			break;
 		case 'n':
 			opts.conns = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'S':
+			opts.slow_ms = strtod(optarg, NULL);
 			break;
 		case 's':
 			opts.socket_spec = optarg;
