@@ -4,6 +4,9 @@
  * SYNOPSIS
  *	milter_load -s SOCKET -m MANIFEST [-n CONNS] [-d SECONDS | -c COUNT]
  *	    [-w WARMUP] [-k MSGS_PER_CONN] [-a AUTHSERV_ID] [-S SLOW_MS] [-v]
+ *
+ *	Long forms: --socket, --manifest, --conns, --duration, --count,
+ *	--warmup, --messages-per-conn, --authserv-id, --slow, --verbose.
  * DESCRIPTION
  *	milter_load opens CONNS concurrent milter connections to SOCKET
  *	(unix:/path, inet:host:port or inet:port@host), each in its own
@@ -42,6 +45,7 @@
 #endif
 
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -307,6 +311,19 @@ ml_usage(void)
 static void
 ml_getopts(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "authserv-id", required_argument, NULL, 'a' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "messages-per-conn", required_argument, NULL, 'k' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ "conns", required_argument, NULL, 'n' },
+		{ "slow", required_argument, NULL, 'S' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "warmup", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
 	const char *why;
 	int ch;
 
@@ -314,7 +331,8 @@ ml_getopts(int argc, char **argv)
 	opts.duration_s = 10;
 	opts.warmup_s = 1;
 	opts.per_conn = 1;
-	while ((ch = getopt(argc, argv, "a:c:d:k:m:n:S:s:vw:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:c:d:k:m:n:S:s:vw:", longopts,
+		    NULL)) != -1) {
 		switch (ch) {
 		case 'a':
 			opts.authserv_id = optarg;
