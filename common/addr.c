@@ -33,7 +33,8 @@
  *	returns it unchanged (the fuzz target checks this).
  *
  *	cm_addr_domain() returns what follows the last '@' of a normalized
- *	address, or NULL for the null sender and bare local parts.
+ *	address, or NULL for the null sender and bare local parts (also a
+ *	quoted one that holds '@', such as "a@b").
  *
  *	cm_addr_hash() writes the first 8 bytes of HMAC-SHA256(key, norm)
  *	as 16 lower-case hex digits.
@@ -62,6 +63,7 @@
 #include <openssl/hmac.h>
 
 #include "cm_addr.h"
+#include "cm_util.h"
 
 #define LABEL_MAX 63
 
@@ -75,39 +77,6 @@ is_atext(unsigned char c)
 	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
 }
 
-/*
- * utf8_len - length of the valid UTF-8 sequence at s (at most n bytes),
- * or 0 when it is not one: no overlong forms, no surrogates, nothing
- * above U+10FFFF.
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need, i;
-	unsigned int cp, min;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		need = 2, cp = s[0] & 0x1f, min = 0x80;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		need = 3, cp = s[0] & 0x0f, min = 0x800;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		need = 4, cp = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
 /* utf8_ok - every byte >= 0x80 of s[0..n) is part of valid UTF-8 */
 static int
 utf8_ok(const char *s, size_t n)
@@ -116,7 +85,7 @@ utf8_ok(const char *s, size_t n)
 	size_t i, k;
 
 	for (i = 0; i < n; i += k)
-		if ((k = utf8_len(p + i, n - i)) == 0)
+		if ((k = cm_utf8_len(p + i, n - i)) == 0)
 			return 0;
 	return 1;
 }
@@ -338,13 +307,15 @@ int
 cm_addr_norm(const char *in, size_t len, char out[CM_ADDR_MAX + 1],
     const char **why)
 {
-	const char *p = in, *e = in + len;
+	const char *p, *e;
 	int n, d;
 	size_t i;
 
 	out[0] = '\0';
 	if (in == NULL || len == 0)
 		return 0;
+	p = in;
+	e = in + len;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)in[i] < 0x20 || in[i] == 0x7f)
 			return (*why = "control character in address"), -1;
@@ -389,7 +360,9 @@ cm_addr_domain(const char *norm)
 {
 	const char *at;
 
-	if (norm == NULL || (at = strrchr(norm, '@')) == NULL)
+	/* A quote after the last '@': a bare quoted local part like "a@b". */
+	if (norm == NULL || (at = strrchr(norm, '@')) == NULL ||
+	    strchr(at, '"') != NULL)
 		return NULL;
 	return at + 1;
 }

@@ -66,6 +66,10 @@ cm_buf_reserve(struct cm_buf *b, size_t n)
 		return -1;
 	}
 	need = b->len + n + 1;
+	if (need > PTRDIFF_MAX) {
+		b->overflow = 1;
+		return -1;
+	}
 	if (need <= b->cap)
 		return 0;
 	cap = b->cap ? b->cap : CM_BUF_MIN;

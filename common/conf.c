@@ -11,23 +11,14 @@
  *	int	cm_conf_load_buf(const struct cm_conf_section *secs,
  *		    const char *name, const char *buf, size_t len,
  *		    char *err, size_t errlen);
- *	void	cm_conf_print(const struct cm_conf_section *secs, FILE *fp);
  *	void	cm_conf_free(const struct cm_conf_section *secs);
- *
- *	int	cm_conf_parse_duration(const char *s, long long *ms,
- *		    const char **why);
- *	int	cm_conf_parse_size(const char *s, long long *bytes,
- *		    const char **why);
- *	int	cm_conf_parse_bool(const char *s, int *v, const char **why);
- *	int	cm_conf_parse_list(const char *s, struct cm_list *l,
- *		    const char **why);
- *	void	cm_list_free(struct cm_list *l);
  * DESCRIPTION
  *	The file syntax and the types are described in cm_conf.h. This file
- *	splits a buffer into logical lines (conf_next_line), a logical line
- *	into key words and value (conf_line), and stores the value through
- *	the def (conf_parse, conf_store). The public value parsers come
- *	last.
+ *	reads a file (conf_read), splits the buffer into logical lines,
+ *	joining continuation lines (conf_lines), splits a logical line into
+ *	key words and value (conf_line), and hands the value to the value
+ *	module (conf_value.c) to parse and store. Printing for -n lives in
+ *	conf_print.c.
  *
  *	A load first applies every default, so a caller zeroes its struct
  *	and calls cm_conf_load_file(); after success or failure it calls
@@ -42,35 +33,27 @@
  *	Files are trusted by whoever runs the daemon, but they are bounded
  *	anyway: CONF_FILE_MAX bytes per file, CM_CONF_LINE_MAX per logical
  *	line, no NUL, no control bytes but tab, valid UTF-8 outside comments.
+ * SEE ALSO
+ *	conf_value.c, conf_print.c, conf_int.h
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "cm_cidr.h"
 #include "cm_conf.h"
+#include "cm_util.h"
+#include "conf_int.h"
 
 #define CONF_FILE_MAX (4 * 1024 * 1024) /* bytes per file */
 #define CONF_SHOW_MAX 64 /* bytes of untrusted text in an error */
 #define CONF_SHOW_LEN (CONF_SHOW_MAX * 4 + 8)
 #define CONF_ARGS_MAX 8 /* words between a keyed name and '=' */
 #define CONF_WHY_MAX 512
-
-union conf_val {
-	char *s;
-	int i;
-	long long n;
-	struct cm_list l;
-	struct cm_cidr_list *c;
-};
 
 /* The state of one load. */
 struct conf_ctx {
@@ -220,228 +203,6 @@ conf_ctx_free(struct conf_ctx *c)
 	free(c->seen);
 }
 
-/* conf_parse_int - decimal, or octal with a leading 0 (modes: 0660) */
-static int
-conf_parse_int(const char *s, long long *v, const char **why)
-{
-	const char *p = s[0] == '-' ? s + 1 : s;
-	char *end;
-
-	if (*p < '0' || *p > '9') {
-		*why = *s ? "not a number" : "empty value";
-		return -1;
-	}
-	errno = 0;
-	*v = strtoll(s, &end, p[0] == '0' && p[1] != '\0' ? 8 : 10);
-	if (errno == ERANGE) {
-		*why = "number too large";
-		return -1;
-	}
-	if (*end != '\0') {
-		*why = "not a number";
-		return -1;
-	}
-	return 0;
-}
-
-/* conf_parse_str - a string, optionally in double quotes with \" \\ */
-static int
-conf_parse_str(const char *s, char **out, const char **why)
-{
-	size_t len = strlen(s), i, o = 0;
-	char *b;
-
-	*out = NULL;
-	if (len == 0)
-		return 0;
-	if (s[0] != '"') {
-		if ((*out = strdup(s)) == NULL)
-			goto nomem;
-		return 0;
-	}
-	if ((b = malloc(len)) == NULL)
-		goto nomem;
-	for (i = 1; i < len && s[i] != '"'; i++) {
-		if (s[i] == '\\') {
-			if (i + 1 >= len ||
-			    (s[i + 1] != '"' && s[i + 1] != '\\')) {
-				free(b);
-				*why =
-				    "bad escape in quotes (use \\\" or \\\\)";
-				return -1;
-			}
-			i++;
-		}
-		b[o++] = s[i];
-	}
-	if (i >= len || i != len - 1) {
-		free(b);
-		*why = i >= len ? "unterminated quote"
-				: "text after closing quote";
-		return -1;
-	}
-	b[o] = '\0';
-	if (o == 0)
-		free(b);
-	else
-		*out = b;
-	return 0;
-nomem:
-	*why = "out of memory";
-	return -1;
-}
-
-/* conf_parse_enum - the index of a choice, case-insensitive */
-static int
-conf_parse_enum(const struct cm_conf_def *d, const char *s, int *v)
-{
-	int i;
-
-	for (i = 0; d->choices != NULL && d->choices[i] != NULL; i++)
-		if (strcasecmp(d->choices[i], s) == 0) {
-			*v = i;
-			return 0;
-		}
-	return -1;
-}
-
-/* conf_parse - parse a value for def 'd' into 'v'; no range check */
-static int
-conf_parse(const struct cm_conf_def *d, const char *s, union conf_val *v,
-    const char **why)
-{
-	memset(v, 0, sizeof *v);
-	switch (d->type) {
-	case CM_CONF_STR:
-		return conf_parse_str(s, &v->s, why);
-	case CM_CONF_BOOL:
-		return cm_conf_parse_bool(s, &v->i, why);
-	case CM_CONF_INT:
-		return conf_parse_int(s, &v->n, why);
-	case CM_CONF_DURATION:
-		return cm_conf_parse_duration(s, &v->n, why);
-	case CM_CONF_SIZE:
-		return cm_conf_parse_size(s, &v->n, why);
-	case CM_CONF_LIST:
-		return cm_conf_parse_list(s, &v->l, why);
-	case CM_CONF_CIDR:
-		return cm_cidr_parse(s, &v->c, why);
-	case CM_CONF_ENUM:
-		*why = "not one of the choices";
-		return conf_parse_enum(d, s, &v->i);
-	case CM_CONF_KEYED:
-		break;
-	}
-	*why = "not a plain key";
-	return -1;
-}
-
-/* conf_field - the address of def d's field in base */
-static void *
-conf_field(const struct cm_conf_def *d, void *base)
-{
-	return (char *)base + d->off;
-}
-
-/* conf_clear - free def d's field and zero it */
-static void
-conf_clear(const struct cm_conf_def *d, void *base)
-{
-	void *f = conf_field(d, base);
-
-	switch (d->type) {
-	case CM_CONF_STR:
-		free(*(char **)f);
-		*(char **)f = NULL;
-		break;
-	case CM_CONF_LIST:
-		cm_list_free(f);
-		break;
-	case CM_CONF_CIDR:
-		*(struct cm_cidr_list **)f = cm_cidr_free(
-		    *(struct cm_cidr_list **)f);
-		break;
-	case CM_CONF_KEYED:
-		if (d->free != NULL)
-			d->free(base);
-		break;
-	default:
-		break;
-	}
-}
-
-/* conf_store - replace def d's field with v (taking what v owns) */
-static void
-conf_store(const struct cm_conf_def *d, void *base, union conf_val *v)
-{
-	void *f = conf_field(d, base);
-
-	conf_clear(d, base);
-	switch (d->type) {
-	case CM_CONF_STR:
-		*(char **)f = v->s;
-		break;
-	case CM_CONF_BOOL:
-	case CM_CONF_ENUM:
-		*(int *)f = v->i;
-		break;
-	case CM_CONF_INT:
-	case CM_CONF_DURATION:
-	case CM_CONF_SIZE:
-		*(long long *)f = v->n;
-		break;
-	case CM_CONF_LIST:
-		*(struct cm_list *)f = v->l;
-		break;
-	case CM_CONF_CIDR:
-		*(struct cm_cidr_list **)f = v->c;
-		break;
-	case CM_CONF_KEYED:
-		break;
-	}
-}
-
-/*
- * conf_fmt_num - write n as it would be written in a file for d: the
- * largest unit that divides it; an INT whose default is written in octal
- * ("0660") in octal, others in decimal.
- */
-static void
-conf_fmt_num(const struct cm_conf_def *d, long long n, char *buf, size_t len)
-{
-	static const struct {
-		const char *unit;
-		long long mult;
-	} dur[] = { { "d", 86400000LL }, { "h", 3600000LL }, { "m", 60000LL },
-		{ "s", 1000LL }, { "ms", 1 } },
-	  sz[] = { { "G", 1LL << 30 }, { "M", 1LL << 20 }, { "k", 1LL << 10 },
-		  { "", 1 } };
-	size_t i;
-
-	if (d->type == CM_CONF_INT && n > 0 && d->def != NULL &&
-	    d->def[0] == '0' && d->def[1] >= '0' && d->def[1] <= '7') {
-		/* a mode written in octal in the table prints in octal */
-		snprintf(buf, len, "0%llo", (unsigned long long)n);
-		return;
-	}
-	if (n == 0 || d->type == CM_CONF_INT) {
-		snprintf(buf, len, "%lld", n);
-		return;
-	}
-	for (i = 0; d->type == CM_CONF_DURATION && i < 5; i++)
-		if (n % dur[i].mult == 0) {
-			snprintf(buf, len, "%lld%s", n / dur[i].mult,
-			    dur[i].unit);
-			return;
-		}
-	for (i = 0; i < 4; i++)
-		if (n % sz[i].mult == 0) {
-			snprintf(buf, len, "%lld%s", n / sz[i].mult,
-			    sz[i].unit);
-			return;
-		}
-}
-
 /*
  * conf_set - parse, range-check and store one plain value. On error the
  * message is written through c, naming 'key' (escaped).
@@ -455,7 +216,7 @@ conf_set(struct conf_ctx *c, const struct cm_conf_def *d, void *base,
 	union conf_val v;
 	size_t i, o;
 
-	if (conf_parse(d, val, &v, &why) == -1) {
+	if (cm_conf_parse_value(d, val, &v, &why) == -1) {
 		if (d->type == CM_CONF_CIDR)
 			return conf_err(c, key, "%s", why);
 		if (d->type != CM_CONF_ENUM)
@@ -471,12 +232,12 @@ conf_set(struct conf_ctx *c, const struct cm_conf_def *d, void *base,
 	if ((d->type == CM_CONF_INT || d->type == CM_CONF_DURATION ||
 		d->type == CM_CONF_SIZE) &&
 	    (d->min != 0 || d->max != 0) && (v.n < d->min || v.n > d->max)) {
-		conf_fmt_num(d, d->min, lo, sizeof lo);
-		conf_fmt_num(d, d->max, hi, sizeof hi);
+		cm_conf_fmt_num(d, d->min, lo, sizeof lo);
+		cm_conf_fmt_num(d, d->max, hi, sizeof hi);
 		return conf_err(c, key, "\"%s\": out of range (%s..%s)",
 		    conf_show(show, val, strlen(val)), lo, hi);
 	}
-	conf_store(d, base, &v);
+	cm_conf_store(d, base, &v);
 	return 0;
 }
 
@@ -495,12 +256,12 @@ cm_conf_defaults(const struct cm_conf_section *secs, char *err, size_t errlen)
 	for (; secs->defs != NULL; secs++)
 		for (d = secs->defs; d->name != NULL; d++) {
 			if (d->type == CM_CONF_KEYED) {
-				conf_clear(d, secs->base);
+				cm_conf_clear(d, secs->base);
 				continue;
 			}
 			if ((def = d->def) == NULL) {
 				memset(&zero, 0, sizeof zero);
-				conf_store(d, secs->base, &zero);
+				cm_conf_store(d, secs->base, &zero);
 				continue;
 			}
 			if (conf_set(&c, d, secs->base, d->name, def) == -1)
@@ -514,8 +275,7 @@ static int
 conf_check_bytes(struct conf_ctx *c, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n, k;
-	uint32_t cp;
+	size_t i = 0, n;
 
 	while (i < len) {
 		if (p[i] < 0x80) {
@@ -525,26 +285,9 @@ conf_check_bytes(struct conf_ctx *c, const char *s, size_t len)
 			i++;
 			continue;
 		}
-		if (p[i] >= 0xc2 && p[i] <= 0xdf)
-			n = 1, cp = p[i] & 0x1f;
-		else if ((p[i] & 0xf0) == 0xe0)
-			n = 2, cp = p[i] & 0x0f;
-		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
-			n = 3, cp = p[i] & 0x07;
-		else
+		if ((n = cm_utf8_len(p + i, len - i)) == 0)
 			return conf_err(c, NULL, "invalid UTF-8");
-		if (len - i - 1 < n)
-			return conf_err(c, NULL, "invalid UTF-8");
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return conf_err(c, NULL, "invalid UTF-8");
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((n == 2 &&
-			(cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return conf_err(c, NULL, "invalid UTF-8");
-		i += n + 1;
+		i += n;
 	}
 	return 0;
 }
@@ -650,6 +393,25 @@ conf_finish(struct conf_ctx *c, char *line, size_t len)
 }
 
 /*
+ * conf_join - append the continuation text p[0..n) to the logical line
+ * of 'llen' bytes, joined with one space after its trailing blanks are
+ * dropped.
+ */
+static int
+conf_join(struct conf_ctx *c, char *line, size_t *llen, const char *p, size_t n)
+{
+	while (*llen > 0 && (line[*llen - 1] == ' ' || line[*llen - 1] == '\t'))
+		(*llen)--;
+	if (*llen + 1 + n > CM_CONF_LINE_MAX)
+		return conf_err(c, NULL, "logical line longer than %d bytes",
+		    CM_CONF_LINE_MAX);
+	line[(*llen)++] = ' ';
+	memcpy(line + *llen, p, n);
+	*llen += n;
+	return 0;
+}
+
+/*
  * conf_lines - split a buffer into logical lines. A physical line ends
  * in LF (a CR before it is dropped); blank and comment lines are skipped,
  * also inside a continued line, as Postfix does; a line that starts with
@@ -685,16 +447,8 @@ conf_lines(struct conf_ctx *c, const char *buf, size_t len)
 			    "continuation line without a key line before it");
 		}
 		if (s > 0) {
-			while (llen > 0 &&
-			    (line[llen - 1] == ' ' || line[llen - 1] == '\t'))
-				llen--;
-			if (llen + 1 + (n - s) > CM_CONF_LINE_MAX)
-				return conf_err(c, NULL,
-				    "logical line longer than %d bytes",
-				    CM_CONF_LINE_MAX);
-			line[llen++] = ' ';
-			memcpy(line + llen, p + s, n - s);
-			llen += n - s;
+			if (conf_join(c, line, &llen, p + s, n - s) == -1)
+				return -1;
 			continue;
 		}
 		if (have && conf_finish(c, line, llen) == -1)
@@ -804,110 +558,6 @@ cm_conf_load_file(const struct cm_conf_section *secs, const char *path,
 	return rc;
 }
 
-/* conf_print_str - a string, quoted when it would not read back bare */
-static void
-conf_print_str(const char *name, const char *s, FILE *fp)
-{
-	size_t len;
-
-	if (s == NULL || (len = strlen(s)) == 0) {
-		fprintf(fp, "%s =\n", name);
-		return;
-	}
-	if (s[0] != '"' && s[0] != ' ' && s[0] != '\t' && s[len - 1] != ' ' &&
-	    s[len - 1] != '\t') {
-		fprintf(fp, "%s = %s\n", name, s);
-		return;
-	}
-	fprintf(fp, "%s = \"", name);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', fp);
-		fputc(*s, fp);
-	}
-	fputs("\"\n", fp);
-}
-
-/* conf_print_cidr - a CIDR list through cm_cidr_format */
-static void
-conf_print_cidr(const char *name, const struct cm_cidr_list *l, FILE *fp)
-{
-	size_t len;
-	char *buf;
-
-	for (len = 256; len <= 64 * 1024 * 1024; len *= 2) {
-		if ((buf = malloc(len)) == NULL)
-			break;
-		if (cm_cidr_format(l, buf, len) == 0) {
-			fprintf(fp, "%s =%s%s\n", name, buf[0] ? " " : "", buf);
-			free(buf);
-			return;
-		}
-		free(buf);
-	}
-	fprintf(fp, "# %s: cannot format\n", name);
-}
-
-/* conf_print_def - one key as "name = value", or its keyed entries */
-static void
-conf_print_def(const struct cm_conf_def *d, void *base, FILE *fp)
-{
-	const struct cm_list *l;
-	void *f = conf_field(d, base);
-	char num[64];
-	size_t i;
-	int e;
-
-	switch (d->type) {
-	case CM_CONF_STR:
-		conf_print_str(d->name, *(char **)f, fp);
-		break;
-	case CM_CONF_BOOL:
-		fprintf(fp, "%s = %s\n", d->name, *(int *)f ? "yes" : "no");
-		break;
-	case CM_CONF_INT:
-	case CM_CONF_DURATION:
-	case CM_CONF_SIZE:
-		conf_fmt_num(d, *(long long *)f, num, sizeof num);
-		fprintf(fp, "%s = %s\n", d->name, num);
-		break;
-	case CM_CONF_LIST:
-		l = f;
-		fprintf(fp, "%s =", d->name);
-		for (i = 0; i < l->n; i++)
-			fprintf(fp, "%s%s", i ? ", " : " ", l->v[i]);
-		fputc('\n', fp);
-		break;
-	case CM_CONF_CIDR:
-		conf_print_cidr(d->name, *(struct cm_cidr_list **)f, fp);
-		break;
-	case CM_CONF_ENUM:
-		e = *(int *)f;
-		for (i = 0; d->choices != NULL && d->choices[i] != NULL; i++)
-			if ((int)i == e)
-				break;
-		fprintf(fp, "%s = %s\n", d->name,
-		    d->choices != NULL && d->choices[i] != NULL ? d->choices[i]
-								: "");
-		break;
-	case CM_CONF_KEYED:
-		if (d->print != NULL)
-			d->print(base, fp);
-		break;
-	}
-}
-
-/* cm_conf_print - the effective configuration, in table order, for -n */
-void
-cm_conf_print(const struct cm_conf_section *secs, FILE *fp)
-{
-	const struct cm_conf_def *d;
-
-	for (; secs->defs != NULL; secs++)
-		for (d = secs->defs; d->name != NULL; d++)
-			conf_print_def(d, secs->base, fp);
-}
-
 /* cm_conf_free - free every string, list and CIDR list; keyed entries */
 void
 cm_conf_free(const struct cm_conf_section *secs)
@@ -916,175 +566,5 @@ cm_conf_free(const struct cm_conf_section *secs)
 
 	for (; secs->defs != NULL; secs++)
 		for (d = secs->defs; d->name != NULL; d++)
-			conf_clear(d, secs->base);
-}
-
-/* conf_digits - the number at the start of s: digits only, no sign */
-static int
-conf_digits(const char *s, long long *v, char **end, const char **why)
-{
-	if (s == NULL || *s == '\0') {
-		*why = "empty value";
-		return -1;
-	}
-	if (*s == '-') {
-		*why = "negative";
-		return -1;
-	}
-	if (*s < '0' || *s > '9') {
-		*why = "not a number";
-		return -1;
-	}
-	errno = 0;
-	*v = strtoll(s, end, 10);
-	if (errno == ERANGE) {
-		*why = "number too large";
-		return -1;
-	}
-	return 0;
-}
-
-/* conf_scale - v times the multiplier of the unit 'end' names */
-static int
-conf_scale(long long v, const char *end, const char *const *units,
-    const long long *mult, long long *out)
-{
-	size_t i;
-
-	for (i = 0; units[i] != NULL; i++)
-		if (strcmp(end, units[i]) == 0) {
-			if (v > LLONG_MAX / mult[i])
-				return 1;
-			*out = v * mult[i];
-			return 0;
-		}
-	return -1;
-}
-
-/* cm_conf_parse_duration - "50ms", "5s", "2m", "1h", "1d"; bare = seconds */
-int
-cm_conf_parse_duration(const char *s, long long *ms, const char **why)
-{
-	static const char *const units[] = { "ms", "s", "m", "h", "d", "",
-		NULL };
-	static const long long mult[] = { 1, 1000, 60000, 3600000, 86400000,
-		1000 };
-	long long v;
-	char *end;
-	int r;
-
-	if (conf_digits(s, &v, &end, why) == -1)
-		return -1;
-	if ((r = conf_scale(v, end, units, mult, ms)) != 0) {
-		*why = r > 0 ? "number too large"
-			     : "unknown unit (use ms, s, m, h, d)";
-		return -1;
-	}
-	return 0;
-}
-
-/* cm_conf_parse_size - bytes, or "10k", "10M", "1G" (powers of 1024) */
-int
-cm_conf_parse_size(const char *s, long long *bytes, const char **why)
-{
-	static const char *const units[] = { "", "k", "K", "M", "G", NULL };
-	static const long long mult[] = { 1, 1LL << 10, 1LL << 10, 1LL << 20,
-		1LL << 30 };
-	long long v;
-	char *end;
-	int r;
-
-	if (conf_digits(s, &v, &end, why) == -1)
-		return -1;
-	if ((r = conf_scale(v, end, units, mult, bytes)) != 0) {
-		*why = r > 0 ? "number too large"
-			     : "unknown unit (use k, M, G)";
-		return -1;
-	}
-	return 0;
-}
-
-/* cm_conf_parse_bool - yes/no true/false on/off 1/0, any case */
-int
-cm_conf_parse_bool(const char *s, int *v, const char **why)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-	size_t i;
-
-	for (i = 0; s != NULL && i < 4; i++) {
-		if (strcasecmp(s, yes[i]) == 0) {
-			*v = 1;
-			return 0;
-		}
-		if (strcasecmp(s, no[i]) == 0) {
-			*v = 0;
-			return 0;
-		}
-	}
-	*why = "want yes or no";
-	return -1;
-}
-
-/* conf_is_sep - list separators: comma and white space */
-static int
-conf_is_sep(int ch)
-{
-	return ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
-}
-
-/*
- * cm_conf_parse_list - split on commas and/or white space; empty items are
- * skipped. An empty list has v == NULL, n == 0; else v[n] is NULL too.
- */
-int
-cm_conf_parse_list(const char *s, struct cm_list *l, const char **why)
-{
-	size_t n = 0, i, start;
-
-	l->v = NULL;
-	l->n = 0;
-	for (i = 0; s != NULL && s[i] != '\0'; n++) {
-		while (conf_is_sep((unsigned char)s[i]))
-			i++;
-		if (s[i] == '\0')
-			break;
-		while (s[i] != '\0' && !conf_is_sep((unsigned char)s[i]))
-			i++;
-	}
-	if (n == 0)
-		return 0;
-	if ((l->v = calloc(n + 1, sizeof *l->v)) == NULL)
-		goto nomem;
-	for (i = 0; s[i] != '\0';) {
-		while (conf_is_sep((unsigned char)s[i]))
-			i++;
-		if (s[i] == '\0')
-			break;
-		for (start = i;
-		     s[i] != '\0' && !conf_is_sep((unsigned char)s[i]);)
-			i++;
-		if ((l->v[l->n++] = strndup(s + start, i - start)) == NULL)
-			goto nomem;
-	}
-	return 0;
-nomem:
-	cm_list_free(l);
-	*why = "out of memory";
-	return -1;
-}
-
-/* cm_list_free - free a list's items and reset it to empty */
-void
-cm_list_free(struct cm_list *l)
-{
-	size_t i;
-
-	if (l == NULL)
-		return;
-	for (i = 0; l->v != NULL && i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+			cm_conf_clear(d, secs->base);
 }

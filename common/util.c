@@ -123,3 +123,36 @@ cm_wall_ms(void)
 {
 	return clock_ns(CLOCK_REALTIME) / 1000000u;
 }
+
+/*
+ * cm_utf8_len - length of the valid UTF-8 sequence at s (n > 0 bytes
+ * left), or 0 when it is not one: no overlong forms, no surrogates,
+ * nothing above U+10FFFF. Shared by every module that checks UTF-8.
+ */
+size_t
+cm_utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need, i;
+	unsigned int cp, min;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 2, cp = s[0] & 0x1f, min = 0x80;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		need = 3, cp = s[0] & 0x0f, min = 0x800;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		need = 4, cp = s[0] & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n < need)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return need;
+}

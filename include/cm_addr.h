@@ -14,7 +14,8 @@
  *	example a SASL login name) and is kept as it is, within 64 bytes.
  *	Limits: local part 64 bytes, domain 255 bytes (RFC 5321 4.5.3.1).
  *
- *	cm_addr_domain() returns the domain of a normalized address, or NULL.
+ *	cm_addr_domain() returns the domain of a normalized address, or NULL
+ *	(null sender, bare local part, also a quoted one holding '@').
  *
  *	cm_addr_hash() writes a stable keyed pseudonym: HMAC-SHA256 of the
  *	normalized address under key, the first 8 bytes as 16 lower-case hex

@@ -98,14 +98,14 @@ typedef void (*cm_conf_keyed_free_fn)(void *base);
 struct cm_conf_def {
 	const char *name;
 	enum cm_conf_type type;
-	const char *def;		/* default, as written in a file; NULL: empty */
-	long long min, max;		/* INT, DURATION (ms), SIZE (bytes) */
-	size_t off;			/* offsetof() the field in the section base */
-	const char *const *choices;	/* ENUM: NULL-terminated */
-	cm_conf_keyed_fn keyed;		/* KEYED */
-	cm_conf_keyed_print_fn print;	/* KEYED */
-	cm_conf_keyed_free_fn free;	/* KEYED, may be NULL */
-	size_t nargs;			/* KEYED: words between name and '=' */
+	const char *def; /* default, as written in a file; NULL: empty */
+	long long min, max; /* INT, DURATION (ms), SIZE (bytes) */
+	size_t off; /* offsetof() the field in the section base */
+	const char *const *choices; /* ENUM: NULL-terminated */
+	cm_conf_keyed_fn keyed; /* KEYED */
+	cm_conf_keyed_print_fn print; /* KEYED */
+	cm_conf_keyed_free_fn free; /* KEYED, may be NULL */
+	size_t nargs; /* KEYED: words between name and '=' */
 };
 
 struct cm_conf_section {

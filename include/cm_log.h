@@ -27,7 +27,18 @@
  *	array elements "parent.N.key=value" (N from 0). cm_event_flags() picks
  *	the formats the next fields go to, so a module can give a compact
  *	text summary (dkim=pass:example.org) and the full array to JSON only.
- *	cm_event_addr() writes addresses as key=<addr> in text.
+ *	cm_event_addr() writes addresses as key=<addr> in text. Null fields
+ *	are left out of text; booleans are yes/no in text.
+ *
+ *	Array elements take a NULL key; every other key must match
+ *	[a-z0-9_.]{1,64} (a bad key is a bug: cm_panic()). Nesting deeper
+ *	than 8 is dropped with its content; an end closes the innermost open
+ *	object or array, an end with nothing open is ignored, and rendering
+ *	closes what is left open. A line that would pass CM_LOG_LINE_MAX
+ *	stops before the first field that does not fit and ends with
+ *	truncated=yes (text) or "truncated":true (JSON, still valid).
+ *	Every cm_event_* function accepts a NULL event (cm_event_new() out
+ *	of memory) and does nothing.
  *
  *	JSON rendering: {"ts":"2026-11-23T16:33:26.123Z","host":..,
  *	"program":..,"event":..,"queue_id":.., fields...}; queue_id is null
@@ -52,21 +63,25 @@
 
 #include "cm_conf.h"
 
-#define CM_LOG_VALUE_MAX 256	/* cap for one untrusted value, bytes */
-#define CM_LOG_LINE_MAX 8192	/* cap for one rendered line, bytes */
+#define CM_LOG_VALUE_MAX 256 /* cap for one untrusted value, bytes */
+#define CM_LOG_LINE_MAX 8192 /* cap for one rendered line, bytes */
 
 enum cm_log_level { CM_LOG_ERROR, CM_LOG_WARNING, CM_LOG_INFO, CM_LOG_DEBUG };
 enum cm_log_format { CM_LOG_TEXT, CM_LOG_JSON };
-enum cm_log_addr_mode { CM_LOG_ADDR_FULL, CM_LOG_ADDR_HASH, CM_LOG_ADDR_DOMAIN };
+enum cm_log_addr_mode {
+	CM_LOG_ADDR_FULL,
+	CM_LOG_ADDR_HASH,
+	CM_LOG_ADDR_DOMAIN
+};
 
 /* Filled from the config keys CM_LOG_CONF_DEFS (the same in both daemons). */
 struct cm_log_conf {
-	int format;		/* log_format = text | json */
-	char *target;		/* log_target = syslog | stderr | file:/path */
-	char *facility;		/* syslog_facility = mail */
-	int level;		/* log_level = error | warning | info | debug */
-	int addresses;		/* log_addresses = full | hash | domain */
-	char *hash_key_file;	/* log_hash_key_file = (empty) */
+	int format; /* log_format = text | json */
+	char *target; /* log_target = syslog | stderr | file:/path */
+	char *facility; /* syslog_facility = mail */
+	int level; /* log_level = error | warning | info | debug */
+	int addresses; /* log_addresses = full | hash | domain */
+	char *hash_key_file; /* log_hash_key_file = (empty) */
 };
 
 /*
@@ -80,9 +95,12 @@ void cm_log_init(const char *program);
 /* Apply a config: open the sink, load the hash key. 0 or -1 with *why. */
 int cm_log_setup(const struct cm_log_conf *, const char **why);
 int cm_log_reopen(void);
-void cm_log_reopen_signal(void);	/* async-signal-safe */
+void cm_log_reopen_signal(void); /* async-signal-safe */
 int cm_log_reopen_pending(void);
-/* Tests and the offline mode: write lines to this stream instead. */
+/*
+ * Tests and the offline mode: write bare lines (no "Mon DD ... prog[pid]: "
+ * prefix) to this stream instead of the sink; NULL goes back to the sink.
+ */
 void cm_log_set_stream(void *stdio_file);
 void cm_log_set_level(int level);
 int cm_log_get_level(void);
@@ -124,7 +142,10 @@ void cm_event_obj_begin(struct cm_event *, const char *key);
 void cm_event_obj_end(struct cm_event *);
 void cm_event_arr_begin(struct cm_event *, const char *key);
 void cm_event_arr_end(struct cm_event *);
-/* Render (format, wall-clock ms) into out: no trailing newline. */
+/*
+ * Render (format, wall-clock ms) into out, which is reset first: no
+ * trailing newline. 0, or -1 when out's bound or memory failed.
+ */
 struct cm_buf;
 int cm_event_render(const struct cm_event *, int format, uint64_t ts_ms,
     struct cm_buf *out);

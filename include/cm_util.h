@@ -23,6 +23,9 @@ char *cm_xstrdup(const char *);
 /* cm_strlcpy - copy with truncation check; returns -1 when src did not fit. */
 int cm_strlcpy(char *dst, const char *src, size_t dstsize);
 
+/* cm_utf8_len - bytes in the valid UTF-8 sequence at s, 0 if invalid. */
+size_t cm_utf8_len(const unsigned char *s, size_t n);
+
 /* Milliseconds and microseconds of CLOCK_MONOTONIC; wall clock in ms. */
 uint64_t cm_mono_ms(void);
 uint64_t cm_mono_us(void);

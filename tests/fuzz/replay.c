@@ -43,7 +43,8 @@ run_file(const char *path)
 	n = ftell(fp);
 	rewind(fp);
 	data = malloc(n > 0 ? (size_t)n : 1);
-	if (data == NULL || (n > 0 && fread(data, 1, (size_t)n, fp) != (size_t)n)) {
+	if (data == NULL ||
+	    (n > 0 && fread(data, 1, (size_t)n, fp) != (size_t)n)) {
 		printf("not ok %d - %s: cannot read\n", ++ntests, path);
 		free(data);
 		fclose(fp);

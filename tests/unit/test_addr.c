@@ -266,6 +266,7 @@ test_domain(void **state)
 	assert_string_equal(cm_addr_domain("\"a@b\"@x.org"), "x.org");
 	assert_null(cm_addr_domain(""));
 	assert_null(cm_addr_domain("alice"));
+	assert_null(cm_addr_domain("\"a@B\""));
 	assert_null(cm_addr_domain(NULL));
 }
 

@@ -36,6 +36,7 @@
 #include "../fuzz/json_check.h"
 #include "cm_addr.h"
 #include "cm_buf.h"
+#include "cm_conf.h"
 #include "cm_log.h"
 #include "cm_util.h"
 
@@ -414,7 +415,7 @@ static void
 test_levels(void **state)
 {
 	struct cm_event *ev;
-	char *got;
+	char *got, sb[64];
 
 	capture_start();
 	cm_log_set_level(CM_LOG_WARNING);
@@ -431,6 +432,7 @@ test_levels(void **state)
 	cm_log_debug("debug\nline");
 	errno = ENOENT;
 	cm_log_warn("open %s", "x");
+	cm_log_info("helo=%s", cm_log_str(sb, sizeof sb, "a\nb\\", 4, 100));
 	cm_log_set_level(99); /* ignored */
 	assert_int_equal(cm_log_get_level(), CM_LOG_DEBUG);
 	cm_log_set_level(CM_LOG_INFO);
@@ -438,7 +440,8 @@ test_levels(void **state)
 	assert_string_equal(got,
 	    "warning: shown 1\nerror: shown 2\nW: e\n"
 	    "debug: debug\\x0aline\n"
-	    "warning: open x: No such file or directory\n");
+	    "warning: open x: No such file or directory\n"
+	    "helo=a\\x0ab\\x5c\n");
 	free(got);
 }
 
@@ -532,6 +535,25 @@ test_file_sink(void **state)
 	assert_null(strstr(got, "first"));
 	unlink(old);
 	unlink(path);
+
+	/* the new file cannot be opened: keep writing to the old one */
+	snprintf(path, sizeof path, "%s/sub", tmpdir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof path, "%s/sub/mail.log", tmpdir);
+	snprintf(target, sizeof target, "file:%s", path);
+	c = conf(target, CM_LOG_ADDR_FULL, NULL);
+	assert_int_equal(cm_log_setup(&c, &why), 0);
+	assert_int_equal(rename(path, old), 0);
+	snprintf(path, sizeof path, "%s/sub", tmpdir);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(cm_log_reopen(), -1);
+	cm_log_info("kept");
+	got = read_file(old);
+	assert_non_null(strstr(got, "]: warning: cannot reopen log file "));
+	assert_non_null(strstr(got, "No such file or directory\n"));
+	assert_non_null(strstr(got, "]: kept\n"));
+	unlink(old);
+
 	c = conf("stderr", CM_LOG_ADDR_FULL, NULL);
 	assert_int_equal(cm_log_setup(&c, &why), 0);
 	assert_int_equal(cm_log_reopen(), 0); /* not a file: nothing */
@@ -604,6 +626,7 @@ struct setup_case {
 
 static const struct setup_case setup_cases[] = {
 	{ "stderr", "stderr", "mail", CM_LOG_ADDR_FULL, NULL, 1 },
+	{ "syslog", "syslog", "mail", CM_LOG_ADDR_FULL, NULL, 1 },
 	{ "local7", "stderr", "local7", CM_LOG_ADDR_FULL, NULL, 1 },
 	{ "daemon", "stderr", "daemon", CM_LOG_ADDR_FULL, NULL, 1 },
 	{ "unknown facility", "stderr", "kern", CM_LOG_ADDR_FULL, NULL, 0 },
@@ -686,6 +709,8 @@ static const struct addr_case addr_cases[] = {
 	{ "full empty", CM_LOG_ADDR_FULL, "", "a=<>", "\"\"" },
 	{ "full bad", CM_LOG_ADDR_FULL, "a b>\n", "a=<a b\\x3e\\x0a>",
 	    "\"a b>\\n\"" },
+	{ "full backslash", CM_LOG_ADDR_FULL, "\"a\\\\b\"@x.org",
+	    "a=<\"a\\\\\\\\b\"@x.org>", "\"\\\"a\\\\\\\\b\\\"@x.org\"" },
 	{ "full quoted", CM_LOG_ADDR_FULL, "\"j d\"@x.org", "a=<\"j d\"@x.org>",
 	    "\"\\\"j d\\\"@x.org\"" },
 	{ "domain", CM_LOG_ADDR_DOMAIN, "<A@Example.ORG>", "a=<@example.org>",
@@ -837,6 +862,47 @@ test_fatal_panic(void **state)
 	assert_true(WIFSIGNALED(status));
 }
 
+/* test_conf_table - cm_log_conf_defs through the real config parser */
+static void
+test_conf_table(void **state)
+{
+	static const char text[] = "log_format = json\n"
+				   "log_target = stderr\n"
+				   "syslog_facility = local3\n"
+				   "log_level = debug\n"
+				   "log_addresses = domain\n";
+	struct cm_log_conf c;
+	const struct cm_conf_section sec[] = {
+		{ cm_log_conf_defs, &c },
+		{ NULL, NULL },
+	};
+	char err[256];
+	const char *why;
+
+	memset(&c, 0, sizeof c);
+	assert_int_equal(cm_conf_defaults(sec, err, sizeof err), 0);
+	assert_int_equal(c.format, CM_LOG_TEXT);
+	assert_string_equal(c.target, "syslog");
+	assert_string_equal(c.facility, "mail");
+	assert_int_equal(c.level, CM_LOG_INFO);
+	assert_int_equal(c.addresses, CM_LOG_ADDR_FULL);
+	assert_null(c.hash_key_file);
+	if (cm_conf_load_buf(sec, "t.conf", text, sizeof text - 1, err,
+		sizeof err) != 0)
+		fail_msg("load: %s", err);
+	assert_int_equal(c.format, CM_LOG_JSON);
+	assert_int_equal(c.level, CM_LOG_DEBUG);
+	assert_int_equal(c.addresses, CM_LOG_ADDR_DOMAIN);
+	assert_int_equal(cm_log_setup(&c, &why), 0);
+	assert_int_equal(cm_log_get_level(), CM_LOG_DEBUG);
+	assert_int_not_equal(cm_conf_load_buf(sec, "t.conf",
+				 "log_format = xml\n", 17, err, sizeof err),
+	    0);
+	cm_conf_free(sec);
+	c = conf("stderr", CM_LOG_ADDR_FULL, NULL);
+	assert_int_equal(cm_log_setup(&c, &why), 0);
+}
+
 /* test_null_event - every event function accepts NULL */
 static void
 test_null_event(void **state)
@@ -879,6 +945,7 @@ main(void)
 		cmocka_unit_test(test_addr_modes),
 		cmocka_unit_test(test_log_str),
 		cmocka_unit_test(test_fatal_panic),
+		cmocka_unit_test(test_conf_table),
 		cmocka_unit_test(test_null_event),
 	};
 	char cmd[64];

@@ -1,0 +1,246 @@
+/*
+ * NAME
+ *	log_fmt 3 - escaping and value formatting for log lines
+ * SYNOPSIS
+ *	#include <cm_log.h>
+ *
+ *	const char *cm_log_str(char *buf, size_t bufsize, const char *s,
+ *		    size_t len, size_t max);
+ *
+ *	#include "log_int.h"
+ *
+ *	int	cm_log_json_escape(struct cm_buf *b, const char *s, size_t n,
+ *		    size_t limit);
+ *	void	cm_log_json_str(struct cm_buf *b, const char *s, size_t n,
+ *		    int capped);
+ *	void	cm_log_text_escape(struct cm_buf *b, const char *s, size_t n,
+ *		    const char *esc);
+ *	void	cm_log_text_quoted(struct cm_buf *b, int open, const char *s,
+ *		    size_t n, int capped, int close);
+ *	void	cm_log_text_val(struct cm_buf *b, const char *s, size_t n,
+ *		    int capped);
+ *	void	cm_log_json_head(struct cm_buf *b, uint64_t ts_ms);
+ * DESCRIPTION
+ *	The pieces that diagnostics (log.c) and event lines
+ *	(event_render.c) are written with. The cm_buf functions append;
+ *	a buffer that hits its bound sets its overflow flag, which the
+ *	callers check once per line.
+ *
+ *	cm_log_json_escape() writes the inside of a JSON string: '"', '\',
+ *	newline and tab as two-character escapes, printable ASCII and valid
+ *	UTF-8 as they are, every other byte as \u00XX of its value, so the
+ *	result is valid JSON whatever bytes come in. cm_log_json_str() adds
+ *	the quotes and, for a capped value, "...".
+ *
+ *	cm_log_text_val() writes a text value bare when it is made only of
+ *	letters, digits and "._-:/@+,=[]()", else in double quotes with \"
+ *	\\ and \xHH escapes (cm_log_text_quoted(), which also writes
+ *	addresses as <...>).
+ *
+ *	cm_log_json_head() writes {"ts":..,"host":..,"program":.. of a JSON
+ *	line (UTC, millisecond precision), without the closing brace.
+ *
+ *	cm_log_str() escapes and caps an untrusted string for a diagnostic
+ *	into a caller's buffer (see cm_log.h).
+ * SECURITY
+ *	Every byte given to these functions may come from a peer. Nothing
+ *	is copied unescaped except printable ASCII and (JSON only) valid
+ *	UTF-8; no output can hold a raw control byte, a NUL, or an
+ *	unbalanced quote.
+ * DIAGNOSTICS
+ *	cm_log_json_escape() returns 1 when all of s was written, 0 when it
+ *	stopped before limit or the buffer failed. The others return
+ *	nothing; cm_log_str() always NUL-terminates a non-empty buffer.
+ * SEE ALSO
+ *	cm_log(3h), cm_buf(3h), log_int(3h).
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cm_buf.h"
+#include "cm_log.h"
+#include "cm_util.h"
+#include "log_int.h"
+
+/*
+ * cm_log_json_escape - append s[0..n) as the inside of a JSON string, stopping
+ * before the buffer would pass limit bytes. Returns 1 when all of s was
+ * written, 0 when it stopped early or the buffer failed.
+ */
+int
+cm_log_json_escape(struct cm_buf *b, const char *s, size_t n, size_t limit)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char tmp[8];
+	size_t i, k, tl;
+	const char *piece;
+
+	for (i = 0; i < n; i += k) {
+		piece = tmp;
+		k = 1;
+		if (p[i] == '"' || p[i] == '\\') {
+			tmp[0] = '\\', tmp[1] = (char)p[i], tl = 2;
+		} else if (p[i] == '\n') {
+			piece = "\\n", tl = 2;
+		} else if (p[i] == '\t') {
+			piece = "\\t", tl = 2;
+		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
+			piece = s + i, tl = 1;
+		} else if (p[i] >= 0x80 &&
+		    (k = cm_utf8_len(p + i, n - i)) > 0) {
+			piece = s + i, tl = k;
+		} else {
+			k = 1;
+			tl = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", p[i]);
+		}
+		if (b->len + tl > limit || cm_buf_append(b, piece, tl) == -1)
+			return 0;
+	}
+	return 1;
+}
+
+/* cm_log_json_str - append a JSON string; "..." marks a capped value */
+void
+cm_log_json_str(struct cm_buf *b, const char *s, size_t n, int capped)
+{
+	cm_buf_putc(b, '"');
+	cm_log_json_escape(b, s, n, SIZE_MAX);
+	if (capped)
+		cm_buf_append(b, "...", 3);
+	cm_buf_putc(b, '"');
+}
+
+/*
+ * cm_log_text_escape - append s[0..n) with \xHH for bytes outside printable
+ * ASCII and for the other bytes in "esc", except '"' and '\' which are
+ * written \" and \\ when in "esc" and as they are when not. Diagnostics
+ * pass "": their arguments went through cm_log_str() already, and its
+ * \xHH escapes must not be escaped twice.
+ */
+void
+cm_log_text_escape(struct cm_buf *b, const char *s, size_t n, const char *esc)
+{
+	unsigned char c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '"' && strchr(esc, '"'))
+			cm_buf_append(b, "\\\"", 2);
+		else if (c == '\\' && strchr(esc, '\\'))
+			cm_buf_append(b, "\\\\", 2);
+		else if (c < 0x20 || c >= 0x7f ||
+		    (c != '\0' && c != '"' && c != '\\' && strchr(esc, c)))
+			cm_buf_printf(b, "\\x%02x", c);
+		else
+			cm_buf_putc(b, c);
+	}
+}
+
+/*
+ * cm_log_text_quoted - append "open", s[0..n) escaped (the delimiters
+ * and backslash too), "..." when capped, and "close": a quoted
+ * text value ('"') or an address ('<', '>').
+ */
+void
+cm_log_text_quoted(struct cm_buf *b, int open, const char *s, size_t n,
+    int capped, int close)
+{
+	char esc[4] = { (char)open, (char)close, '\\', '\0' };
+
+	cm_buf_putc(b, open);
+	cm_log_text_escape(b, s, n, esc);
+	if (capped)
+		cm_buf_append(b, "...", 3);
+	cm_buf_putc(b, close);
+}
+
+/* cm_log_text_val - a text value: bare when every byte is safe, else quoted */
+void
+cm_log_text_val(struct cm_buf *b, const char *s, size_t n, int capped)
+{
+	static const char safe[] = "._-:/@+,=[]()";
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || strchr(safe, c)) ||
+		    c == '\0')
+			break;
+	}
+	if (n > 0 && i == n) {
+		cm_buf_append(b, s, n);
+		if (capped)
+			cm_buf_append(b, "...", 3);
+		return;
+	}
+	cm_log_text_quoted(b, '"', s, n, capped, '"');
+}
+
+/* cm_log_str - escape and cap an untrusted string for a diagnostic */
+const char *
+cm_log_str(char *buf, size_t bufsize, const char *s, size_t len, size_t max)
+{
+	size_t i, o = 0, need = 0, lim, n;
+	unsigned char c;
+	int capped;
+
+	if (bufsize == 0)
+		return buf;
+	if (s == NULL)
+		s = "(null)", len = 6;
+	n = len > max ? max : len;
+	capped = len > max;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		need += (c < 0x20 || c >= 0x7f || c == '\\') ? 4 : 1;
+	}
+	if (need > bufsize - 1)
+		capped = 1;
+	lim = capped && bufsize - 1 >= 3 ? bufsize - 1 - 3 : bufsize - 1;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f || c == '\\') {
+			if (o + 4 > lim)
+				break;
+			snprintf(buf + o, 5, "\\x%02x", c);
+			o += 4;
+		} else {
+			if (o + 1 > lim)
+				break;
+			buf[o++] = (char)c;
+		}
+	}
+	if (capped && bufsize - 1 >= 3) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* cm_log_json_head - {"ts":..,"host":..,"program":.. without the closing brace */
+void
+cm_log_json_head(struct cm_buf *b, uint64_t ts_ms)
+{
+	struct tm tm;
+	time_t t = (time_t)(ts_ms / 1000);
+
+	if (gmtime_r(&t, &tm) == NULL)
+		memset(&tm, 0, sizeof tm);
+	cm_buf_printf(b, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (unsigned)(ts_ms % 1000));
+	cm_buf_append(b, ",\"host\":", 8);
+	cm_log_json_str(b, cm_log_state.host, strlen(cm_log_state.host), 0);
+	cm_buf_append(b, ",\"program\":", 11);
+	cm_log_json_str(b, cm_log_state.program, strlen(cm_log_state.program),
+	    0);
+}
