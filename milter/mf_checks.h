@@ -9,21 +9,43 @@
  *
  *	mf_dns: one libunbound context (thread-safe, with its cache) for
  *	SPF and DKIM. nameservers is a list of "IP" or "IP@PORT" (empty:
- *	the system's /etc/resolv.conf); timeout_ms bounds every lookup. A
- *	timeout or SERVFAIL is a temporary error, never "no record".
+ *	the system's /etc/resolv.conf); with name servers, they are asked
+ *	for everything (libunbound's local answers for private reverse
+ *	zones, 2001:db8::/32, test., invalid. are turned off). timeout_ms
+ *	bounds every lookup (default 5000). A timeout or SERVFAIL is a
+ *	temporary error, never "no record". mf_dns_new() starts nothing:
+ *	its dispatcher thread starts at the first lookup, so a daemon may
+ *	fork after it. mf_dns_lookup() is there for other callers too.
  *
  *	mf_spf: libspf2 on top of mf_dns (a custom SPF_dns_server_t layer
- *	that also enforces RFC 7208's limit of 2 void lookups). One
- *	mf_spf_ctx serves every thread. mf_spf_check() evaluates the
- *	MAIL FROM identity (the HELO identity for the null sender) and,
- *	when helo is given and check_helo is set, the HELO identity too.
+ *	that also enforces RFC 7208's lookup limits and the record rules
+ *	libspf2 lacks: doc/conformance.md). One mf_spf_ctx serves every
+ *	thread. mf_spf_check() evaluates the MAIL FROM identity (the HELO
+ *	identity for the null sender, identity "helo") and, when check_helo
+ *	is set and the HELO is a domain name, the HELO identity too
+ *	(helo_result, helo_checked). mail_from may come with or without
+ *	angle brackets. With want_received_spf, received_spf holds the
+ *	Received-SPF header value (RFC 7208 9.1; receiver= is the rec_dom
+ *	given to mf_spf_new(), "localhost" if none).
  *
  *	mf_dkim: libopendkim on top of mf_dns. One mf_dkim_lib for the
  *	process, one mf_dkim_msg per message; headers one field at a time
- *	(name and value as received, folding kept), then the body in
- *	chunks, then mf_dkim_eom(). Every signature up to max_signatures is
- *	reported; rsa-sha1 and RSA keys under min_key_bits are "policy"
- *	(RFC 8301); body hash and header signature must both verify.
+ *	(name and value as received: the value starts after the colon,
+ *	leading space and folding CRLFs kept, no final CRLF), then
+ *	mf_dkim_eoh() (key lookups happen here), then the body in chunks
+ *	with CRLF line ends, then mf_dkim_eom(). After eoh,
+ *	mf_dkim_need_body() says whether the body can still change the
+ *	verdict (not for unsigned mail: the milter may skip it). Every
+ *	signature up to max_signatures (at most MF_DKIM_SIGS_MAX) is
+ *	reported, with d, s, a, i, the first 8 characters of b= and the key
+ *	size (256 for Ed25519). pass needs header signature and body hash;
+ *	a signature that verifies with rsa-sha1 or an RSA key under
+ *	min_key_bits is "policy" (RFC 8301); a failed key lookup is
+ *	temperror; no key, a bad key, a malformed or expired signature are
+ *	permerror; a signature that does not verify is fail. result is the
+ *	best of them (pass, policy, temperror, fail, permerror, neutral,
+ *	none); none when unsigned. A NULL mf_dns makes libopendkim use its
+ *	own resolver (tests use mf_dkim_lib_set_keyfile() instead).
  * DIAGNOSTICS
  *	Constructors return NULL with *why. The check functions return 0
  *	when a verdict was reached (whatever it is) and -1 on an internal
@@ -63,30 +85,32 @@ enum mf_dkim_result {
 };
 
 struct mf_spf_verdict {
-	int result;			/* enum mf_spf_result, MAIL FROM identity */
-	int helo_result;		/* enum mf_spf_result, HELO identity; NONE if not checked */
+	int result; /* enum mf_spf_result, MAIL FROM identity */
+	int helo_result; /* enum mf_spf_result, HELO identity; NONE if not checked */
 	int helo_checked;
-	char identity[16];		/* "mailfrom" or "helo": which one result is */
-	char domain[MF_DOMAIN_MAX + 1];	/* domain checked for result */
-	char mail_from[CM_ADDR_MAX + 1];/* normalized, "" for null sender */
+	char identity[16]; /* "mailfrom" or "helo": which one result is */
+	char domain[MF_DOMAIN_MAX + 1]; /* domain checked for result */
+	char mail_from[CM_ADDR_MAX + 1]; /* normalized, "" for null sender */
 	char helo[MF_DOMAIN_MAX + 1];
-	char reason[MF_REASON_MAX];	/* short: "record error", "dns timeout", mechanism */
-	char received_spf[1024];	/* Received-SPF header value, when asked */
+	char reason
+	    [MF_REASON_MAX]; /* short: "record error", "dns timeout", mechanism */
+	char received_spf[1024]; /* Received-SPF header value, when asked */
 };
 
 struct mf_dkim_sig {
-	int result;			/* enum mf_dkim_result */
+	int result; /* enum mf_dkim_result */
 	char d[MF_DOMAIN_MAX + 1];
 	char s[64];
-	char a[32];			/* "rsa-sha256", "ed25519-sha256", ... */
-	char b[16];			/* first 8 characters of b= (RFC 6008) */
-	char i[CM_ADDR_MAX + 1];	/* i= if present */
-	unsigned bits;			/* key size; 256 for ed25519 */
-	char reason[MF_REASON_MAX];	/* "bad signature", "body hash mismatch", ... */
+	char a[32]; /* "rsa-sha256", "ed25519-sha256", ... */
+	char b[16]; /* first 8 characters of b= (RFC 6008) */
+	char i[CM_ADDR_MAX + 1]; /* i= if present */
+	unsigned bits; /* key size; 256 for ed25519 */
+	char reason
+	    [MF_REASON_MAX]; /* "bad signature", "body hash mismatch", ... */
 };
 
 struct mf_dkim_verdict {
-	int result;			/* best over signatures; NONE when unsigned */
+	int result; /* best over signatures; NONE when unsigned */
 	size_t nsigs;
 	struct mf_dkim_sig sig[MF_DKIM_SIGS_MAX];
 };
@@ -99,6 +123,46 @@ struct mf_dns;
 struct mf_dns *mf_dns_new(const char *const *nameservers, size_t n,
     long long timeout_ms, const char **why);
 void mf_dns_free(struct mf_dns *);
+
+/*
+ * One lookup (used by mf_spf and mf_dkim; the milter may use it for the
+ * client's PTR name). status is the return value; on MF_DNS_OK the
+ * records are data[0..n-1] with len[], in wire format (names
+ * uncompressed); packet is the whole answer (wire format). Release
+ * with mf_dns_reply_free() whatever the status.
+ */
+enum mf_dns_status {
+	MF_DNS_OK,
+	MF_DNS_NXDOMAIN,
+	MF_DNS_NODATA,
+	MF_DNS_TEMPFAIL, /* timeout, SERVFAIL, REFUSED, resolver trouble */
+};
+
+struct mf_dns_reply {
+	int status; /* enum mf_dns_status */
+	int rcode;
+	const char *why; /* cause of a TEMPFAIL */
+	size_t n;
+	const unsigned char *const *data;
+	const int *len;
+	const void *packet;
+	size_t packet_len;
+	void *res; /* private */
+};
+
+#define MF_DNS_A 1
+#define MF_DNS_PTR 12
+#define MF_DNS_MX 15
+#define MF_DNS_TXT 16
+#define MF_DNS_AAAA 28
+
+int mf_dns_lookup(struct mf_dns *, const char *name, int rrtype,
+    struct mf_dns_reply *out);
+void mf_dns_reply_free(struct mf_dns_reply *);
+long long mf_dns_timeout_ms(const struct mf_dns *);
+long mf_dns_txt(const struct mf_dns_reply *, size_t i, char *buf, size_t size);
+long mf_dns_name(const unsigned char *rdata, size_t len, size_t off, char *buf,
+    size_t size);
 
 /* SPF */
 struct mf_spf_ctx;
@@ -115,9 +179,13 @@ struct mf_dkim_msg;
 struct mf_dkim_lib *mf_dkim_lib_new(struct mf_dns *, unsigned min_key_bits,
     unsigned max_signatures, const char **why);
 void mf_dkim_lib_free(struct mf_dkim_lib *);
+/* Tests: keys from a libopendkim key file ("name value" lines), no DNS. */
+int mf_dkim_lib_set_keyfile(struct mf_dkim_lib *, const char *path);
 struct mf_dkim_msg *mf_dkim_msg_new(struct mf_dkim_lib *, const char **why);
 int mf_dkim_header(struct mf_dkim_msg *, const char *name, const char *value);
 int mf_dkim_eoh(struct mf_dkim_msg *);
+/* After eoh: 0 when the body cannot change the verdict (unsigned mail). */
+int mf_dkim_need_body(const struct mf_dkim_msg *);
 int mf_dkim_body(struct mf_dkim_msg *, const unsigned char *, size_t);
 int mf_dkim_eom(struct mf_dkim_msg *, struct mf_dkim_verdict *out);
 void mf_dkim_msg_free(struct mf_dkim_msg *);
