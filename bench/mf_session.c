@@ -373,20 +373,28 @@ fail:
 	return -1;
 }
 
+/* mf_pkt_addr - an envelope address argument: "<addr>" and its NUL */
+static void
+mf_pkt_addr(struct mf_conn *c, const char *addr)
+{
+	mf_pkt_add(c, "<", 1);
+	mf_pkt_add(c, addr, strlen(addr));
+	mf_pkt_add(c, ">", 2);
+}
+
 /* mf_envelope - MAIL, RCPT and DATA; returns an MF_EV_* or -1 */
 static int
 mf_envelope(struct mf_session *s, const char *authserv_id, struct mf_verdict *v)
 {
-	char arg[512], size[32];
+	char size[32]; /* "SIZE=" and a size_t */
 	int r;
 
 	if (mf_send_macros(s, MF_C_MAIL, MF_M_MAIL) < 0)
 		return -1;
 	if ((s->pflags & MF_P_NOMAIL) == 0) {
-		snprintf(arg, sizeof(arg), "<%s>", s->msg->mail_from);
 		snprintf(size, sizeof(size), "SIZE=%zu", s->msg->size);
 		mf_pkt_begin(&s->conn, MF_C_MAIL);
-		mf_pkt_str(&s->conn, arg);
+		mf_pkt_addr(&s->conn, s->msg->mail_from);
 		mf_pkt_str(&s->conn, size);
 		if ((r = mf_event_end(s, MF_C_MAIL, MF_P_NR_MAIL, authserv_id,
 			 v)) != MF_EV_CONT)
@@ -395,9 +403,8 @@ mf_envelope(struct mf_session *s, const char *authserv_id, struct mf_verdict *v)
 	if (mf_send_macros(s, MF_C_RCPT, MF_M_RCPT) < 0)
 		return -1;
 	if ((s->pflags & MF_P_NORCPT) == 0) {
-		snprintf(arg, sizeof(arg), "<%s>", s->msg->rcpt_to);
 		mf_pkt_begin(&s->conn, MF_C_RCPT);
-		mf_pkt_str(&s->conn, arg);
+		mf_pkt_addr(&s->conn, s->msg->rcpt_to);
 		if ((r = mf_event_end(s, MF_C_RCPT, MF_P_NR_RCPT, authserv_id,
 			 v)) != MF_EV_CONT)
 			return r;
