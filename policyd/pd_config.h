@@ -34,33 +34,35 @@ enum pd_mode { PD_MODE_ENFORCE, PD_MODE_MONITOR };
 
 struct pd_config {
 	/* server (policyd.c, pd_server.c) */
-	struct cm_list listen;		/* inet:HOST:PORT | unix:/path */
-	long long socket_mode;		/* unix sockets, octal */
-	char *user;			/* drop privileges after binding */
+	struct cm_list listen; /* inet:HOST:PORT | unix:/path */
+	long long socket_mode; /* unix sockets, octal */
+	char *user; /* drop privileges after binding */
 	char *pid_file;
 	long long max_connections;
 	long long idle_timeout_ms;
 	/* store (pd_store_*.c) */
-	char *store;			/* redis://h:p/db | redis+unix:///p | memory */
-	char *store_password_file;	/* never the password itself */
+	char *store; /* redis://h:p/db | redis+unix:///p | memory */
+	char *store_password_file; /* never the password itself */
 	long long store_timeout_ms;
 	long long store_reconnect_max_ms;
-	int on_store_error;		/* enum pd_store_error_action */
-	char *key_prefix;		/* "mt" */
+	int on_store_error; /* enum pd_store_error_action */
+	char *key_prefix; /* "mt" */
 	/* policy (pd_quota.c, pd_limits.c) */
-	int mode;			/* enum pd_mode */
-	struct cm_list identity;	/* attribute names, first non-empty wins */
+	int mode; /* enum pd_mode */
+	struct cm_list identity; /* attribute names, first non-empty wins */
 	char *timezone;
 	struct cm_cidr_list *exempt_clients;
 	struct cm_list exempt_identities;
 	char *defer_reply;
 	char *reject_reply;
-	struct pd_limit *limits;	/* in config order */
+	struct pd_limit *limits; /* in config order */
 	size_t nlimits;
 	struct pd_override *overrides;
 	size_t noverrides;
 	/* logging */
 	struct cm_log_conf log;
+	/* added by pd_config.c (additive) */
+	char *path; /* the file loaded, for messages */
 };
 
 int pd_config_load(struct pd_config *, const char *, char *, size_t);

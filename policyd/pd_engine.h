@@ -37,4 +37,12 @@ void pd_engine_decide(struct pd_engine *, const struct pd_request *,
     pd_reply_fn reply, void *arg);
 void pd_engine_free(struct pd_engine *);
 
+/*
+ * Added by the policy half: an injected clock (seconds since the epoch)
+ * for tests; NULL restores time(). The store, for tests and admin.
+ */
+typedef long long (*pd_clock_fn)(void *arg);
+void pd_engine_set_clock(struct pd_engine *, pd_clock_fn, void *arg);
+struct pd_store *pd_engine_store(struct pd_engine *);
+
 #endif

@@ -1,0 +1,97 @@
+/*
+ * NAME
+ *	pd_redis_script 3 - the Lua script of one quota decision
+ * SYNOPSIS
+ *	#include "pd_store.h"
+ *
+ *	extern const char pd_redis_script[];
+ * DESCRIPTION
+ *	One EVALSHA per decision: the script reads every counter of the
+ *	plan and its override, decides, and (commit) adds every cost and
+ *	sets the idempotency marker, all inside Redis's atomic script
+ *	execution, in one round trip. Semantics are those of pd_store.h;
+ *	pd_store_mem.c implements the same in C.
+ *
+ *	KEYS[1]		the instance marker (any key of the plan when none)
+ *	KEYS[2i]	counter of limit i (string, or hash of slots)
+ *	KEYS[2i+1]	override hash of limit i's subject (field: limit name)
+ *	ARGV[1..4]	commit (0|1), has_instance (0|1), marker TTL, n
+ *	ARGV[5+7(i-1)..] name, max, cost, ttl, slot, nslots, keep of
+ *			limit i (nslots 0: calendar counter; else the
+ *			rolling slots slot-nslots+1 .. slot of a hash are
+ *			counted, and slots slot-keep and older deleted)
+ *
+ *	Reply: {dup, over, used_1, max_1, ..., used_n, max_n}: dup 1 when
+ *	the marker existed (nothing added), over the 1-based index of the
+ *	first limit with used + cost > max (0: none), used before this
+ *	request and the effective max of each limit.
+ * SEE ALSO
+ *	pd_store_redis(3), pd_store_mem(3)
+ */
+#include "config.h"
+
+#include "pd_store.h"
+
+const char pd_redis_script[] =
+    "local commit = ARGV[1] == '1'\n"
+    "local hasinst = ARGV[2] == '1'\n"
+    "local n = tonumber(ARGV[4])\n"
+    "local res = {0, 0}\n"
+    "local over = 0\n"
+    "for i = 1, n do\n"
+    "  local b = 4 + (i - 1) * 7\n"
+    "  local ck = KEYS[2 * i]\n"
+    "  local max = tonumber(ARGV[b + 2])\n"
+    "  local o = redis.call('HGET', KEYS[2 * i + 1], ARGV[b + 1])\n"
+    "  if o then max = tonumber(o) or max end\n"
+    "  local slot = tonumber(ARGV[b + 5])\n"
+    "  local nslots = tonumber(ARGV[b + 6])\n"
+    "  local used = 0\n"
+    "  if nslots == 0 then\n"
+    "    used = tonumber(redis.call('GET', ck) or '0') or 0\n"
+    "  else\n"
+    "    local h = redis.call('HGETALL', ck)\n"
+    "    for j = 1, #h, 2 do\n"
+    "      local s = tonumber(h[j])\n"
+    "      if s and s > slot - nslots and s <= slot then\n"
+    "        used = used + (tonumber(h[j + 1]) or 0)\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  if over == 0 and used + tonumber(ARGV[b + 3]) > max then\n"
+    "    over = i\n"
+    "  end\n"
+    "  res[#res + 1] = used\n"
+    "  res[#res + 1] = max\n"
+    "end\n"
+    "if commit then\n"
+    "  if hasinst and redis.call('EXISTS', KEYS[1]) == 1 then\n"
+    "    res[1] = 1\n"
+    "    over = 0\n"
+    "  elseif over == 0 then\n"
+    "    for i = 1, n do\n"
+    "      local b = 4 + (i - 1) * 7\n"
+    "      local ck = KEYS[2 * i]\n"
+    "      local slot = tonumber(ARGV[b + 5])\n"
+    "      local nslots = tonumber(ARGV[b + 6])\n"
+    "      if nslots == 0 then\n"
+    "        redis.call('INCRBY', ck, ARGV[b + 3])\n"
+    "      else\n"
+    "        local h = redis.call('HKEYS', ck)\n"
+    "        for j = 1, #h do\n"
+    "          local s = tonumber(h[j])\n"
+    "          if s == nil or s <= slot - tonumber(ARGV[b + 7]) then\n"
+    "            redis.call('HDEL', ck, h[j])\n"
+    "          end\n"
+    "        end\n"
+    "        redis.call('HINCRBY', ck, ARGV[b + 5], ARGV[b + 3])\n"
+    "      end\n"
+    "      redis.call('EXPIRE', ck, ARGV[b + 4])\n"
+    "    end\n"
+    "    if hasinst then\n"
+    "      redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "res[2] = over\n"
+    "return res\n";

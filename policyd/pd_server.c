@@ -1,0 +1,590 @@
+/*
+ * NAME
+ *	pd_server 3 - policy connections on a libevent loop
+ * SYNOPSIS
+ *	#include "pd_server.h"
+ *
+ *	struct pd_server *pd_server_new(struct event_base *base,
+ *		    struct pd_engine *engine, const struct pd_config *cfg,
+ *		    const struct pd_listen *socks, const char **why);
+ *	void	pd_server_stop(struct pd_server *srv);
+ *	void	pd_server_free(struct pd_server *srv);
+ *	size_t	pd_server_nconn(const struct pd_server *srv);
+ * DESCRIPTION
+ *	Each connection is a bufferevent. Bytes that arrive are fed to the
+ *	incremental parser (pd_proto(3)); a complete request goes to
+ *	pd_engine_decide() and reading stops being parsed until its reply
+ *	is written, so a client that pipelines gets its replies in order
+ *	and has at most one decision pending. Unparsed bytes wait in the
+ *	input buffer, which stops growing at PD_INPUT_MAX (libevent's read
+ *	watermark), and parsing stops while more than PD_OUTPUT_MAX reply
+ *	bytes are waiting for a client that does not read.
+ *
+ *	A request buffer (17 KiB) is taken from a small pool only while a
+ *	request is being received, so an idle connection costs a few
+ *	hundred bytes: 1,000 idle smtpd connections stay cheap.
+ *
+ *	Every connection has an idle timeout (idle_timeout_ms) for reads
+ *	and writes. At max_connections the listeners are paused and new
+ *	clients wait in the kernel's backlog until one closes; accept(2)
+ *	failures such as EMFILE pause them for PD_ACCEPT_PAUSE_MS.
+ *
+ *	A connection that closes while its decision is pending is kept as
+ *	a zombie (no socket) until the engine's reply callback frees it,
+ *	as pd_engine(3) requires.
+ * SECURITY
+ *	Reads untrusted bytes; bounds are those of pd_proto(3) plus the
+ *	buffer caps above. A bad request is logged with an escaped sample
+ *	of at most 100 bytes and closes only its own connection.
+ * DIAGNOSTICS
+ *	Log lines "ID: connect client=ADDR ..." with ID a hex connection
+ *	id: debug on connect and disconnect, warning for a protocol error,
+ *	a timeout mid-request or a client gone mid-request, info for an
+ *	idle timeout between requests. Nothing here exits.
+ * SEE ALSO
+ *	pd_proto(3), pd_engine(3), mailtally-policyd(8)
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "cm_log.h"
+#include "cm_util.h"
+#include "pd_config.h"
+#include "pd_engine.h"
+#include "pd_listen.h"
+#include "pd_proto.h"
+#include "pd_request.h"
+#include "pd_server.h"
+
+#define PD_INPUT_MAX (2 * PD_REQUEST_MAX)
+#define PD_OUTPUT_MAX 65536
+#define PD_POOL_MAX 64
+#define PD_ACCEPT_PAUSE_MS 100
+#define PD_SAMPLE_MAX 100
+#define PD_REPLY_MAX 4096
+#define PD_FULL_LOG_MS 60000
+
+struct pd_conn {
+	struct pd_server *srv;
+	struct bufferevent *bev; /* NULL once closed */
+	struct pd_parser parser;
+	char id[20];
+	char peer[INET6_ADDRSTRLEN + 8];
+	unsigned long long nreq;
+	int pending; /* a decision is out */
+	int processing; /* inside conn_process() */
+	int eof; /* peer closed its side */
+	TAILQ_ENTRY(pd_conn) entry;
+};
+
+TAILQ_HEAD(pd_conn_list, pd_conn);
+
+struct pd_server {
+	struct event_base *base;
+	struct pd_engine *engine;
+	struct evconnlistener *lev[PD_LISTEN_MAX];
+	size_t nlev;
+	struct event *resume; /* re-enable accepting */
+	struct pd_conn_list conns; /* open connections */
+	struct pd_conn_list zombies; /* closed, decision pending */
+	size_t nconn;
+	size_t max_conn;
+	struct timeval idle;
+	int paused;
+	int stopping;
+	uint64_t full_logged_ms; /* last "max_connections reached" */
+	unsigned long long next_id;
+	struct pd_request *pool[PD_POOL_MAX];
+	size_t npool;
+};
+
+static void conn_process(struct pd_conn *);
+
+/* pool_get - a request buffer for a connection that starts a request */
+static struct pd_request *
+pool_get(struct pd_server *srv)
+{
+	if (srv->npool > 0)
+		return srv->pool[--srv->npool];
+	return malloc(sizeof(struct pd_request));
+}
+
+/* pool_put - give a request buffer back (NULL is fine) */
+static void
+pool_put(struct pd_server *srv, struct pd_request *req)
+{
+	if (req == NULL)
+		return;
+	if (srv->npool < PD_POOL_MAX)
+		srv->pool[srv->npool++] = req;
+	else
+		free(req);
+}
+
+/* listeners_enable - pause or resume accepting */
+static void
+listeners_enable(struct pd_server *srv, int on)
+{
+	size_t i;
+
+	for (i = 0; i < srv->nlev; i++) {
+		if (on)
+			evconnlistener_enable(srv->lev[i]);
+		else
+			evconnlistener_disable(srv->lev[i]);
+	}
+	srv->paused = !on;
+}
+
+/* conn_free - release a connection that has no decision pending */
+static void
+conn_free(struct pd_conn *c)
+{
+	pool_put(c->srv, c->parser.req);
+	free(c);
+}
+
+/*
+ * conn_close - close the socket; free now, or at the pending reply
+ */
+static void
+conn_close(struct pd_conn *c)
+{
+	struct pd_server *srv = c->srv;
+
+	if (c->bev == NULL)
+		return;
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	srv->nconn--;
+	if (srv->paused && !srv->stopping && srv->nconn < srv->max_conn &&
+	    !evtimer_pending(srv->resume, NULL))
+		listeners_enable(srv, 1);
+	if (c->pending)
+		TAILQ_INSERT_TAIL(&srv->zombies, c, entry);
+	else if (!c->processing)
+		conn_free(c);
+}
+
+/*
+ * log_sample - a protocol error, with an escaped sample of the line
+ *
+ * cm_log_str() escapes control and non-ASCII bytes; a double quote is
+ * escaped here as well, so a client cannot end the quoted sample and
+ * forge key=value pairs on the line.
+ */
+static void
+log_sample(struct pd_conn *c, const char *why)
+{
+	char esc[4 * PD_SAMPLE_MAX + 8], sample[4 * sizeof esc];
+	const struct pd_parser *p = &c->parser;
+	size_t i, o = 0;
+
+	cm_log_str(esc, sizeof esc, p->sample != NULL ? p->sample : "",
+	    p->sample_len, PD_SAMPLE_MAX);
+	for (i = 0; esc[i] != '\0' && o + 5 < sizeof sample; i++) {
+		if (esc[i] == '"') {
+			memcpy(sample + o, "\\x22", 4);
+			o += 4;
+		} else
+			sample[o++] = esc[i];
+	}
+	sample[o] = '\0';
+	cm_log_warnx("%s: connect client=%s action=close reason=\"%s\" "
+		     "attributes=%zu bytes=%zu sample=\"%s\"",
+	    c->id, c->peer, why, p->req->nattr, p->req->used, sample);
+}
+
+/*
+ * reply_write - send a reply, straight to the socket when nothing is
+ * queued before it
+ *
+ * Going through the bufferevent costs an epoll_ctl() to watch for
+ * writability, a loop turn and another epoll_ctl() to stop, for a reply
+ * that nearly always fits in the socket buffer at once; only what the
+ * kernel does not take is queued. Returns -1 (logged) when the client
+ * is gone.
+ */
+static int
+reply_write(struct pd_conn *c, const char *buf, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	ssize_t n = 0;
+
+	if (evbuffer_get_length(out) == 0) {
+		n = send(bufferevent_getfd(c->bev), buf, len, MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			cm_log_warnx("%s: connect client=%s action=close "
+				     "reason=\"%s\" requests=%llu",
+			    c->id, c->peer, strerror(errno), c->nreq);
+			return -1;
+		}
+		if (n == -1)
+			n = 0;
+	}
+	if ((size_t)n < len &&
+	    bufferevent_write(c->bev, buf + n, len - (size_t)n) == -1) {
+		cm_log_warnx("%s: connect client=%s action=close "
+			     "reason=\"out of memory\"",
+		    c->id, c->peer);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * on_reply - the engine's answer to this connection's pending request
+ *
+ * May run inside pd_engine_decide() (conn_process() goes on with the
+ * next request) or later from the loop (start processing again here).
+ */
+static void
+on_reply(void *arg, const char *reply)
+{
+	struct pd_conn *c = arg;
+	struct pd_server *srv = c->srv;
+	char buf[PD_REPLY_MAX];
+	size_t len;
+
+	c->pending = 0;
+	if (c->bev == NULL) {
+		TAILQ_REMOVE(&srv->zombies, c, entry);
+		if (!c->processing)
+			conn_free(c);
+		return;
+	}
+	if (srv->stopping)
+		return;
+	if (pd_reply_format(buf, sizeof buf, reply, &len) == -1) {
+		cm_log_error("%s: connect client=%s bad reply from the "
+			     "engine: answering DUNNO",
+		    c->id, c->peer);
+		pd_reply_format(buf, sizeof buf, "action=DUNNO", &len);
+	}
+	if (reply_write(c, buf, len) == -1) {
+		conn_close(c);
+		return;
+	}
+	if (!c->processing)
+		conn_process(c);
+}
+
+/* feed - give buffered input to the parser; 1: request done, 0, -1 */
+static int
+feed(struct pd_conn *c, struct evbuffer *in)
+{
+	struct evbuffer_iovec v;
+	enum pd_parse r;
+	size_t used;
+
+	if (c->parser.req == NULL) {
+		if ((c->parser.req = pool_get(c->srv)) == NULL) {
+			cm_log_warnx("%s: connect client=%s action=close "
+				     "reason=\"out of memory\"",
+			    c->id, c->peer);
+			return -1;
+		}
+		pd_parser_init(&c->parser, c->parser.req);
+	}
+	while (evbuffer_peek(in, -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
+		r = pd_parser_feed(&c->parser, v.iov_base, v.iov_len, &used);
+		evbuffer_drain(in, used);
+		if (r == PD_PARSE_DONE)
+			return 1;
+		if (r == PD_PARSE_ERROR) {
+			log_sample(c, c->parser.why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * conn_process - handle complete requests, one at a time, in order
+ */
+static void
+conn_process(struct pd_conn *c)
+{
+	struct pd_server *srv = c->srv;
+	struct evbuffer *in, *out;
+	int r;
+
+	c->processing = 1;
+	while (c->bev != NULL && !c->pending && !srv->stopping) {
+		in = bufferevent_get_input(c->bev);
+		out = bufferevent_get_output(c->bev);
+		if (evbuffer_get_length(out) > PD_OUTPUT_MAX ||
+		    evbuffer_get_length(in) == 0)
+			break;
+		if ((r = feed(c, in)) == -1) {
+			conn_close(c);
+			break;
+		}
+		if (r == 0)
+			break;
+		c->nreq++;
+		c->pending = 1;
+		pd_engine_decide(srv->engine, c->parser.req, on_reply, c);
+		pool_put(srv, c->parser.req);
+		c->parser.req = NULL;
+	}
+	c->processing = 0;
+	if (c->bev == NULL) {
+		if (!c->pending)
+			conn_free(c);
+		return;
+	}
+	if (c->eof && !c->pending &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_close(c);
+}
+
+/* read_cb - bytes arrived */
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	conn_process(arg);
+}
+
+/* write_cb - the output buffer drained */
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	conn_process(arg);
+}
+
+/* event_cb - end of file, error or timeout on a connection */
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct pd_conn *c = arg;
+	int mid = pd_parser_started(&c->parser);
+	size_t got = mid ? c->parser.req->used : 0;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		if (mid || c->pending)
+			cm_log_warnx(
+			    "%s: connect client=%s action=close "
+			    "reason=\"idle timeout mid-request\" bytes=%zu",
+			    c->id, c->peer, got);
+		else
+			cm_log_info("%s: connect client=%s action=close "
+				    "reason=\"idle timeout\" requests=%llu",
+			    c->id, c->peer, c->nreq);
+		conn_close(c);
+	} else if (what & BEV_EVENT_ERROR) {
+		cm_log_warnx("%s: connect client=%s action=close "
+			     "reason=\"%s\" requests=%llu",
+		    c->id, c->peer, evutil_socket_error_to_string(err),
+		    c->nreq);
+		conn_close(c);
+	} else if (what & BEV_EVENT_EOF) {
+		if (mid)
+			cm_log_warnx(
+			    "%s: connect client=%s action=close "
+			    "reason=\"client closed mid-request\" bytes=%zu",
+			    c->id, c->peer, got);
+		else
+			cm_log_debug("%s: connect client=%s action=disconnect "
+				     "requests=%llu",
+			    c->id, c->peer, c->nreq);
+		c->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		if (!c->pending &&
+		    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_close(c);
+	}
+}
+
+/* peer_name - "ADDR:PORT" or "unix" */
+static void
+peer_name(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port = 0;
+	const void *a = NULL;
+
+	if (sa->sa_family == AF_INET) {
+		a = &((const struct sockaddr_in *)sa)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
+	if (a == NULL || inet_ntop(sa->sa_family, a, ip, sizeof ip) == NULL)
+		snprintf(buf, size, "unix");
+	else if (sa->sa_family == AF_INET6)
+		snprintf(buf, size, "[%s]:%u", ip, port);
+	else
+		snprintf(buf, size, "%s:%u", ip, port);
+}
+
+/* accept_cb - a new client */
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct pd_server *srv = arg;
+	struct pd_conn *c;
+	int on = 1;
+
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+	if ((c = calloc(1, sizeof *c)) == NULL ||
+	    (c->bev = bufferevent_socket_new(srv->base, fd,
+		 BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		cm_log_warnx("connect: out of memory: closing a new client");
+		free(c);
+		close(fd);
+		return;
+	}
+	c->srv = srv;
+	snprintf(c->id, sizeof c->id, "%010llX", srv->next_id++);
+	peer_name(sa, c->peer, sizeof c->peer);
+	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PD_INPUT_MAX);
+	bufferevent_set_timeouts(c->bev, &srv->idle, &srv->idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	if (++srv->nconn >= srv->max_conn) {
+		/* Once a minute at most: under overload this is every accept. */
+		if (srv->full_logged_ms == 0 ||
+		    cm_mono_ms() - srv->full_logged_ms >= PD_FULL_LOG_MS) {
+			cm_log_warnx("connect: max_connections=%zu reached: "
+				     "new clients wait until one closes",
+			    srv->max_conn);
+			srv->full_logged_ms = cm_mono_ms();
+		}
+		listeners_enable(srv, 0);
+	}
+	cm_log_debug("%s: connect client=%s", c->id, c->peer);
+}
+
+/* resume_cb - accepting was paused after an accept(2) error */
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_server *srv = arg;
+
+	if (!srv->stopping && srv->nconn < srv->max_conn)
+		listeners_enable(srv, 1);
+}
+
+/* accept_error_cb - EMFILE and friends: pause instead of spinning */
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct pd_server *srv = arg;
+	struct timeval tv = { 0, PD_ACCEPT_PAUSE_MS * 1000 };
+
+	cm_log_warnx("connect: accept: %s: pausing for %d ms",
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()),
+	    PD_ACCEPT_PAUSE_MS);
+	listeners_enable(srv, 0);
+	evtimer_add(srv->resume, &tv);
+}
+
+/* pd_server_new - start accepting on every listening socket */
+struct pd_server *
+pd_server_new(struct event_base *base, struct pd_engine *engine,
+    const struct pd_config *cfg, const struct pd_listen *socks,
+    const char **why)
+{
+	struct pd_server *srv;
+	size_t i;
+
+	if ((srv = calloc(1, sizeof *srv)) == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	srv->base = base;
+	srv->engine = engine;
+	TAILQ_INIT(&srv->conns);
+	TAILQ_INIT(&srv->zombies);
+	srv->max_conn = cfg->max_connections > 0 ? (size_t)cfg->max_connections
+						 : 1;
+	srv->idle.tv_sec = cfg->idle_timeout_ms / 1000;
+	srv->idle.tv_usec = (cfg->idle_timeout_ms % 1000) * 1000;
+	srv->next_id = ((unsigned long long)time(NULL) & 0xffffff) << 16;
+	if ((srv->resume = evtimer_new(base, resume_cb, srv)) == NULL)
+		goto fail;
+	for (i = 0; i < socks->n; i++) {
+		srv->lev[i] = evconnlistener_new(base, accept_cb, srv,
+		    LEV_OPT_CLOSE_ON_EXEC, 0, socks->sock[i].fd);
+		if (srv->lev[i] == NULL)
+			goto fail;
+		srv->nlev++;
+		evconnlistener_set_error_cb(srv->lev[i], accept_error_cb);
+	}
+	return srv;
+fail:
+	*why = "libevent: cannot create a listener";
+	pd_server_free(srv);
+	return NULL;
+}
+
+/* pd_server_stop - stop accepting and deciding */
+void
+pd_server_stop(struct pd_server *srv)
+{
+	if (srv == NULL)
+		return;
+	srv->stopping = 1;
+	listeners_enable(srv, 0);
+}
+
+/* pd_server_free - close every connection and free everything */
+void
+pd_server_free(struct pd_server *srv)
+{
+	struct pd_conn *c;
+	size_t i;
+
+	if (srv == NULL)
+		return;
+	srv->stopping = 1;
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
+		c->pending = 0;
+		conn_close(c);
+	}
+	while ((c = TAILQ_FIRST(&srv->zombies)) != NULL) {
+		TAILQ_REMOVE(&srv->zombies, c, entry);
+		conn_free(c);
+	}
+	for (i = 0; i < srv->nlev; i++)
+		evconnlistener_free(srv->lev[i]);
+	if (srv->resume != NULL)
+		event_free(srv->resume);
+	while (srv->npool > 0)
+		free(srv->pool[--srv->npool]);
+	free(srv);
+}
+
+/* pd_server_nconn - open connections */
+size_t
+pd_server_nconn(const struct pd_server *srv)
+{
+	return srv->nconn;
+}

@@ -1,0 +1,600 @@
+/*
+ * NAME
+ *	pd_store_redis 3 - the Redis counter store (hiredis async, libevent)
+ * SYNOPSIS
+ *	#include "pd_store.h"
+ *
+ *	struct pd_store *pd_store_redis_open(const struct pd_config *cfg,
+ *		    struct event_base *base, const char **why);
+ * DESCRIPTION
+ *	One asynchronous connection per process; every decision is one
+ *	EVALSHA of pd_redis_script (NOSCRIPT: the same call again as EVAL,
+ *	which also loads the script), so the requests of all clients
+ *	pipeline onto that connection and each costs one round trip.
+ *
+ *	Store URLs (pd_redis_url.c): redis://HOST[:PORT][/DB] and
+ *	redis+unix:///PATH[?db=N]. On connect the store sends AUTH (the
+ *	first line of store_password_file) and SELECT, pipelined before any
+ *	request.
+ *
+ *	hiredis 0.14 has no command timeout: each request arms its own
+ *	libevent timer of store_timeout; when it fires first the request is
+ *	answered PD_STORE_RETRY and its late reply, if any, only frees it.
+ *	Several timeouts in a row with no reply for a while (a hung server)
+ *	drop the connection. A lost connection answers every request in
+ *	flight with PD_STORE_RETRY; the store reconnects after 100 ms,
+ *	doubling up to store_reconnect_max. While it is down, requests are
+ *	answered at once.
+ * DIAGNOSTICS
+ *	The store logs "store: redis unavailable: WHY" when it goes from
+ *	working to failing and "store: redis available again (N requests
+ *	failed)" once it has worked for a second without a failure: once
+ *	per state change, never per request. The password is
+ *	never logged. Nothing here exits.
+ * SECURITY
+ *	Replies are untrusted: type and element count are checked before
+ *	use.
+ * SEE ALSO
+ *	pd_store(3h), pd_redis_script(3), mailtally-policyd.conf(5)
+ */
+#include "config.h"
+
+#include <sys/time.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include <hiredis/adapters/libevent.h>
+#pragma GCC diagnostic pop
+
+#include "cm_log.h"
+#include "cm_util.h"
+#include "pd_config.h"
+#include "pd_store.h"
+
+#define BACKOFF_MIN_MS 100
+#define ARGS_MAX (3 + 1 + 2 * PD_LIMITS_MAX + 4 + 7 * PD_LIMITS_MAX)
+#define STUCK_TIMEOUTS 3
+#define RECOVER_MS 1000
+
+struct rstore;
+
+struct rreq {
+	struct rstore *rs;
+	struct pd_plan *plan; /* NULL once answered */
+	pd_store_fn done;
+	void *arg;
+	struct event *timer;
+	int commit;
+	int eval; /* resent as EVAL after NOSCRIPT */
+	struct rreq *prev, *next;
+};
+
+struct rstore {
+	struct pd_store st;
+	struct event_base *base;
+	struct pd_redis_url url;
+	char password[256];
+	long long timeout_ms, reconnect_max_ms, backoff_ms;
+	redisAsyncContext *ac;
+	struct event *reconnect;
+	char sha[41];
+	uint64_t last_ok_ms; /* last reply or connect */
+	int timeouts; /* in a row, since the last reply */
+	int failing; /* logged as unavailable */
+	unsigned long long nfailed; /* requests failed in this episode */
+	uint64_t last_fail_ms;
+	int closing;
+	struct rreq *reqs; /* in flight, for close */
+};
+
+static void r_connect(struct rstore *);
+
+/* store_failed - note a failure; log it when the store was working */
+static void
+store_failed(struct rstore *rs, const char *why)
+{
+	char esc[256];
+
+	/* why may quote a Redis reply: untrusted, escaped and capped. */
+	if (!rs->failing)
+		cm_log_warnx("store: redis unavailable: %s",
+		    cm_log_str(esc, sizeof esc, why, strlen(why), 160));
+	rs->failing = 1;
+	rs->last_fail_ms = cm_mono_ms();
+}
+
+/*
+ * store_ok - note a good reply. The store counts as working again, and
+ * says so once, only after RECOVER_MS without a failure: a store that
+ * flaps (timeouts under load) logs one line per episode, not two per
+ * flap.
+ */
+static void
+store_ok(struct rstore *rs)
+{
+	if (rs->failing && cm_mono_ms() - rs->last_fail_ms >= RECOVER_MS) {
+		cm_log_info("store: redis available again (%llu requests "
+			    "failed)",
+		    rs->nfailed);
+		rs->failing = 0;
+		rs->nfailed = 0;
+	}
+	rs->timeouts = 0;
+	rs->backoff_ms = BACKOFF_MIN_MS;
+	rs->last_ok_ms = cm_mono_ms();
+}
+
+/* req_answer - answer a request once; later calls do nothing */
+static void
+req_answer(struct rreq *rq, int status, const char *err)
+{
+	if (rq->plan == NULL)
+		return;
+	rq->plan = NULL;
+	evtimer_del(rq->timer);
+	if (status != PD_STORE_OK)
+		rq->rs->nfailed++;
+	rq->done(rq->arg, status, err);
+}
+
+/* req_free - unlink and free (its hiredis callback has run) */
+static void
+req_free(struct rreq *rq)
+{
+	if (rq->prev)
+		rq->prev->next = rq->next;
+	else
+		rq->rs->reqs = rq->next;
+	if (rq->next)
+		rq->next->prev = rq->prev;
+	event_free(rq->timer);
+	free(rq);
+}
+
+/* schedule_reconnect - try again after the backoff, doubling it */
+static void
+schedule_reconnect(struct rstore *rs)
+{
+	struct timeval tv;
+
+	if (rs->closing || evtimer_pending(rs->reconnect, NULL))
+		return;
+	tv.tv_sec = rs->backoff_ms / 1000;
+	tv.tv_usec = (rs->backoff_ms % 1000) * 1000;
+	evtimer_add(rs->reconnect, &tv);
+	rs->backoff_ms *= 2;
+	if (rs->backoff_ms > rs->reconnect_max_ms)
+		rs->backoff_ms = rs->reconnect_max_ms;
+}
+
+/* on_connect - hiredis: connected, or failed (then it frees ac) */
+static void
+on_connect(const redisAsyncContext *ac, int status)
+{
+	struct rstore *rs = ac->data;
+
+	if (status == REDIS_OK) {
+		rs->last_ok_ms = cm_mono_ms();
+		return;
+	}
+	rs->ac = NULL;
+	store_failed(rs, ac->errstr[0] ? ac->errstr : "connect failed");
+	schedule_reconnect(rs);
+}
+
+/* on_disconnect - hiredis: the connection is gone (ac is being freed) */
+static void
+on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct rstore *rs = ac->data;
+
+	rs->ac = NULL;
+	if (rs->closing)
+		return;
+	store_failed(rs,
+	    status != REDIS_OK && ac->errstr[0] ? ac->errstr
+						: "connection closed");
+	schedule_reconnect(rs);
+}
+
+/* on_reconnect - the backoff timer */
+static void
+on_reconnect(evutil_socket_t fd, short what, void *arg)
+{
+	r_connect(arg);
+}
+
+/* on_setup_reply - AUTH or SELECT answered */
+static void
+on_setup_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply *reply = r;
+	struct rstore *rs = priv;
+	char err[128];
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ERROR)
+		return;
+	/* Redis's error text never repeats the password. */
+	snprintf(err, sizeof err, "setup command refused: %.100s",
+	    reply->str ? reply->str : "");
+	store_failed(rs, err);
+	redisAsyncDisconnect(ac);
+}
+
+/* r_connect - start a connection; AUTH and SELECT go first */
+static void
+r_connect(struct rstore *rs)
+{
+	const char *argv[2];
+	size_t len[2];
+	char db[16];
+	redisAsyncContext *ac;
+
+	if (rs->url.path[0])
+		ac = redisAsyncConnectUnix(rs->url.path);
+	else
+		ac = redisAsyncConnect(rs->url.host, rs->url.port);
+	if (ac == NULL || ac->err) {
+		store_failed(rs, ac ? ac->errstr : "out of memory");
+		if (ac)
+			redisAsyncFree(ac);
+		schedule_reconnect(rs);
+		return;
+	}
+	ac->data = rs;
+	if (redisLibeventAttach(ac, rs->base) != REDIS_OK) {
+		store_failed(rs, "cannot attach to the event loop");
+		redisAsyncFree(ac);
+		schedule_reconnect(rs);
+		return;
+	}
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	rs->ac = ac;
+	if (rs->password[0]) {
+		argv[0] = "AUTH";
+		argv[1] = rs->password;
+		len[0] = 4;
+		len[1] = strlen(rs->password);
+		redisAsyncCommandArgv(ac, on_setup_reply, rs, 2, argv, len);
+	}
+	if (rs->url.db != 0) {
+		snprintf(db, sizeof db, "%d", rs->url.db);
+		argv[0] = "SELECT";
+		argv[1] = db;
+		len[0] = 6;
+		len[1] = strlen(db);
+		redisAsyncCommandArgv(ac, on_setup_reply, rs, 2, argv, len);
+	}
+}
+
+struct rargs {
+	int argc;
+	const char *argv[ARGS_MAX];
+	size_t len[ARGS_MAX];
+	char num[4 + 6 * PD_LIMITS_MAX][24];
+	int nnum;
+};
+
+/* arg - append one argument */
+static void
+arg(struct rargs *a, const char *s)
+{
+	a->argv[a->argc] = s;
+	a->len[a->argc++] = strlen(s);
+}
+
+/* arg_num - append a number */
+static void
+arg_num(struct rargs *a, long long v)
+{
+	char *p = a->num[a->nnum++];
+
+	snprintf(p, sizeof a->num[0], "%lld", v);
+	arg(a, p);
+}
+
+/* build_args - EVALSHA SHA NKEYS KEYS... ARGV... (or EVAL SCRIPT ...) */
+static void
+build_args(struct rstore *rs, const struct pd_plan *p, int commit, int eval,
+    struct rargs *a)
+{
+	const struct pd_plan_item *it;
+	size_t i;
+
+	a->argc = a->nnum = 0;
+	arg(a, eval ? "EVAL" : "EVALSHA");
+	arg(a, eval ? pd_redis_script : rs->sha);
+	arg_num(a, (long long)(1 + 2 * p->n));
+	arg(a, p->instance_key[0] ? p->instance_key : p->item[0].key);
+	for (i = 0; i < p->n; i++) {
+		arg(a, p->item[i].key);
+		arg(a, p->item[i].ovr_key);
+	}
+	arg(a, commit ? "1" : "0");
+	arg(a, p->instance_key[0] ? "1" : "0");
+	arg_num(a, p->instance_ttl_s > 0 ? p->instance_ttl_s : 1);
+	arg_num(a, (long long)p->n);
+	for (i = 0; i < p->n; i++) {
+		it = &p->item[i];
+		arg(a, it->limit->name);
+		arg_num(a, it->max);
+		arg_num(a, it->cost);
+		arg_num(a, it->ttl_s > 0 ? it->ttl_s : 1);
+		arg_num(a, it->slot);
+		arg_num(a, it->nslots);
+		arg_num(a, it->keep);
+	}
+}
+
+/* parse_reply - {dup, over, used, max, ...} into the plan; 0 or -1 */
+static int
+parse_reply(const redisReply *r, struct pd_plan *p, int commit)
+{
+	size_t i;
+
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 + 2 * p->n)
+		return -1;
+	for (i = 0; i < r->elements; i++)
+		if (r->element[i]->type != REDIS_REPLY_INTEGER)
+			return -1;
+	if (r->element[1]->integer < 0 ||
+	    r->element[1]->integer > (long long)p->n)
+		return -1;
+	p->dup = r->element[0]->integer == 1;
+	p->over = (int)r->element[1]->integer - 1;
+	for (i = 0; i < p->n; i++) {
+		p->item[i].used = r->element[2 + 2 * i]->integer;
+		p->item[i].eff_max = r->element[3 + 2 * i]->integer;
+	}
+	p->committed = commit && !p->dup && p->over == -1;
+	return 0;
+}
+
+static int req_send(struct rreq *);
+
+/* on_reply - the script's reply, an error, or NULL (connection gone) */
+static void
+on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	redisReply *reply = r;
+	struct rreq *rq = priv;
+	struct rstore *rs = rq->rs;
+	char err[128];
+
+	if (reply != NULL) {
+		rs->last_ok_ms = cm_mono_ms();
+		rs->timeouts = 0;
+	}
+	if (reply == NULL) {
+		req_answer(rq, PD_STORE_RETRY, "connection lost");
+	} else if (reply->type == REDIS_REPLY_ERROR && !rq->eval &&
+	    reply->str && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+		/* Script cache flushed or a new server: EVAL loads it. */
+		rq->eval = 1;
+		if (rq->plan != NULL && req_send(rq) == 0)
+			return; /* the EVAL's reply frees rq */
+		req_answer(rq, PD_STORE_RETRY, "cannot send EVAL");
+	} else if (rq->plan == NULL) {
+		/* Answered already (timeout): a late reply only frees. */
+	} else if (reply->type == REDIS_REPLY_ERROR) {
+		snprintf(err, sizeof err, "%.120s",
+		    reply->str ? reply->str : "error");
+		store_failed(rs, err);
+		req_answer(rq, PD_STORE_RETRY, err);
+	} else if (parse_reply(reply, rq->plan, rq->commit) == 0) {
+		store_ok(rs);
+		req_answer(rq, PD_STORE_OK, NULL);
+	} else {
+		store_failed(rs, "unexpected script reply");
+		req_answer(rq, PD_STORE_RETRY, "unexpected script reply");
+	}
+	req_free(rq);
+}
+
+/*
+ * drop_connection - free a connection that does not answer. Not
+ * redisAsyncDisconnect(), which waits for the pending replies of a server
+ * that may never send them. The requests in flight get their NULL reply
+ * (and free themselves) inside redisAsyncFree().
+ */
+static void
+drop_connection(struct rstore *rs)
+{
+	redisAsyncContext *ac = rs->ac;
+
+	rs->ac = NULL;
+	redisAsyncFree(ac);
+	schedule_reconnect(rs);
+}
+
+/* on_timeout - store_timeout passed before the reply */
+static void
+on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct rreq *rq = arg;
+	struct rstore *rs = rq->rs;
+	uint64_t quiet = cm_mono_ms() - rs->last_ok_ms;
+	long long stuck = rs->timeout_ms * 10 > 1000 ? rs->timeout_ms * 10
+						     : 1000;
+
+	store_failed(rs, "timeout");
+	req_answer(rq, PD_STORE_RETRY, "timeout");
+	/* A hung server: drop it; in-flight requests get their NULL reply. */
+	if (++rs->timeouts >= STUCK_TIMEOUTS && quiet >= (uint64_t)stuck &&
+	    rs->ac != NULL) {
+		cm_log_warnx("store: redis silent for %llu ms, reconnecting",
+		    (unsigned long long)quiet);
+		drop_connection(rs);
+	}
+}
+
+/* req_send - queue the command on the connection; 0 or -1 */
+static int
+req_send(struct rreq *rq)
+{
+	struct rargs a;
+
+	if (rq->rs->ac == NULL)
+		return -1;
+	build_args(rq->rs, rq->plan, rq->commit, rq->eval, &a);
+	return redisAsyncCommandArgv(rq->rs->ac, on_reply, rq, a.argc, a.argv,
+		   a.len) == REDIS_OK
+	    ? 0
+	    : -1;
+}
+
+/* redis_run - check or commit one plan */
+static void
+redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
+    pd_store_fn done, void *arg)
+{
+	struct rstore *rs = (struct rstore *)st;
+	struct timeval tv;
+	struct rreq *rq;
+
+	plan->over = -1;
+	plan->dup = plan->committed = 0;
+	if (rs->ac == NULL) {
+		rs->nfailed++;
+		done(arg, PD_STORE_RETRY, "not connected");
+		return;
+	}
+	if ((rq = calloc(1, sizeof *rq)) == NULL ||
+	    (rq->timer = evtimer_new(rs->base, on_timeout, rq)) == NULL) {
+		free(rq);
+		rs->nfailed++;
+		done(arg, PD_STORE_RETRY, "out of memory");
+		return;
+	}
+	rq->rs = rs;
+	rq->plan = plan;
+	rq->done = done;
+	rq->arg = arg;
+	rq->commit = commit;
+	if (req_send(rq) == -1) {
+		event_free(rq->timer);
+		free(rq);
+		store_failed(rs, "cannot send (connection closing)");
+		rs->nfailed++;
+		done(arg, PD_STORE_RETRY, "cannot send");
+		return;
+	}
+	if ((rq->next = rs->reqs) != NULL)
+		rq->next->prev = rq;
+	rs->reqs = rq;
+	tv.tv_sec = rs->timeout_ms / 1000;
+	tv.tv_usec = (rs->timeout_ms % 1000) * 1000;
+	evtimer_add(rq->timer, &tv);
+}
+
+/* redis_check - the check operation */
+static void
+redis_check(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
+    void *arg)
+{
+	redis_run(st, plan, 0, done, arg);
+}
+
+/* redis_commit - the check-and-commit operation */
+static void
+redis_commit(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
+    void *arg)
+{
+	redis_run(st, plan, 1, done, arg);
+}
+
+/* redis_close - answer what is in flight, free everything */
+static void
+redis_close(struct pd_store *st)
+{
+	struct rstore *rs = (struct rstore *)st;
+
+	rs->closing = 1;
+	if (rs->ac != NULL)
+		redisAsyncFree(rs->ac); /* NULL replies free the requests */
+	rs->ac = NULL;
+	event_free(rs->reconnect);
+	memset(rs->password, 0, sizeof rs->password);
+	free(rs);
+}
+
+static const struct pd_store_ops redis_ops = {
+	.name = "redis",
+	.check = redis_check,
+	.commit = redis_commit,
+	.close = redis_close,
+};
+
+/* script_sha - SHA-1 of the script, as EVALSHA wants it */
+static int
+script_sha(char out[41])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	if (EVP_Digest(pd_redis_script, strlen(pd_redis_script), md, &n,
+		EVP_sha1(), NULL) != 1 ||
+	    n != 20)
+		return -1;
+	for (i = 0; i < 20; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[40] = 0;
+	return 0;
+}
+
+/* pd_store_redis_open - parse the URL, read the password, connect */
+struct pd_store *
+pd_store_redis_open(const struct pd_config *cfg, struct event_base *base,
+    const char **why)
+{
+	struct rstore *rs;
+
+	if (base == NULL) {
+		*why = "the Redis store needs an event loop";
+		return NULL;
+	}
+	if ((rs = calloc(1, sizeof *rs)) == NULL) {
+		*why = "out of memory";
+		return NULL;
+	}
+	if (pd_redis_url_parse(cfg->store, &rs->url, why) == -1 ||
+	    (cfg->store_password_file != NULL &&
+		pd_redis_read_password(cfg->store_password_file, rs->password,
+		    sizeof rs->password, why) == -1))
+		goto fail;
+	if (script_sha(rs->sha) == -1 ||
+	    (rs->reconnect = evtimer_new(base, on_reconnect, rs)) == NULL) {
+		*why = "out of memory";
+		goto fail;
+	}
+	rs->st.ops = &redis_ops;
+	rs->st.impl = rs;
+	rs->base = base;
+	rs->timeout_ms = cfg->store_timeout_ms > 0 ? cfg->store_timeout_ms : 50;
+	rs->reconnect_max_ms = cfg->store_reconnect_max_ms > BACKOFF_MIN_MS
+	    ? cfg->store_reconnect_max_ms
+	    : BACKOFF_MIN_MS;
+	rs->backoff_ms = BACKOFF_MIN_MS;
+	rs->last_ok_ms = cm_mono_ms();
+	r_connect(rs);
+	return &rs->st;
+fail:
+	memset(rs->password, 0, sizeof rs->password);
+	free(rs);
+	return NULL;
+}

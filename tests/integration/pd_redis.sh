@@ -1,0 +1,235 @@
+#!/bin/sh
+# pd_redis.sh - the policy engine and mailtally-ctl against a real
+# redis-server on loopback: exact caps under concurrency (one process and
+# two "MX hosts"), idempotent retries, SCRIPT FLUSH recovery, overrides
+# set by mailtally-ctl seen by a running engine, calendar reset on an
+# injected clock, Redis killed and hung (every request still answered,
+# with on_store_error), Redis back (counting resumes, no commit lost),
+# unix socket + AUTH, and the password never logged. Prints TAP; skips
+# when redis-server is not installed.
+
+N=21
+top_builddir=${top_builddir:-.}
+DRIVE=$top_builddir/tests/integration/pd_engine_drive
+CTL=$top_builddir/tools/mailtally-ctl
+n=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+check() { # check NAME GOT WANT
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi
+}
+
+echo "1..$N"
+if ! command -v redis-server >/dev/null 2>&1 ||
+    ! command -v redis-cli >/dev/null 2>&1; then
+	i=1
+	while [ $i -le $N ]; do
+		echo "ok $i - redis # SKIP redis-server not installed"
+		i=$((i + 1))
+	done
+	exit 0
+fi
+
+T=$(mktemp -d)
+cleanup() {
+	exec 3>&- 2>/dev/null
+	for f in "$T"/*.pid; do
+		[ -f "$f" ] && kill -CONT "$(cat "$f")" 2>/dev/null &&
+		    kill -9 "$(cat "$f")" 2>/dev/null
+	done
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
+	[ -n "$KEEP" ] && cp "$T/err" /tmp/pd_redis_err; rm -rf "$T"
+}
+trap cleanup EXIT
+
+# free_port - the first port from $1 nobody listens on (loopback)
+free_port() {
+	p=$1
+	while [ "$p" -lt 21999 ]; do
+		if ! ss -ltnH 2>/dev/null | awk '{print $4}' |
+		    grep -q ":$p\$"; then
+			echo "$p"
+			return
+		fi
+		p=$((p + 1))
+	done
+}
+
+# start_redis NAME ARGS... - start and wait for PONG
+start_redis() {
+	name=$1
+	shift
+	redis-server --bind 127.0.0.1 --daemonize yes --save '' \
+	    --dir "$T" --pidfile "$T/$name.pid" --logfile "$T/$name.log" "$@"
+	i=0
+	while [ $i -lt 100 ]; do
+		rcli ping 2>/dev/null | grep -q PONG && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "# redis $name did not start" >&2
+	return 1
+}
+
+PORT=$(free_port $((21000 + $$ % 500)))
+rcli() { redis-cli -h 127.0.0.1 -p "$PORT" "$@"; }
+start_redis r1 --port "$PORT" --appendonly yes --appendfsync always ||
+    exit 1
+DAY=$(TZ=UTC date +%Y%m%d)
+
+cat > "$T/c.conf" <<EOC
+store = redis://127.0.0.1:$PORT/0
+store_timeout = 400ms
+store_reconnect_max = 200ms
+on_store_error = defer
+log_target = stderr
+limit daily = day 1000 messages
+limit burst = 1m 100000 messages
+EOC
+
+# The driver reads commands from a fifo; cmd waits for its result line.
+mkfifo "$T/in"
+"$DRIVE" -c "$T/c.conf" < "$T/in" > "$T/out" 2> "$T/err" &
+DPID=$!
+exec 3> "$T/in"
+cmd() {
+	before=$(wc -l < "$T/out")
+	echo "$1" >&3
+	i=0
+	while [ "$(wc -l < "$T/out")" -le "$before" ] && [ $i -lt 600 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	tail -n 1 "$T/out"
+}
+
+check "50 in flight, cap 1000: exactly 1000 committed" \
+    "$(cmd 'eom race@example.org 1200 50')" \
+    "dunno=1000 defer=200 reject=0 storeerr=0"
+
+printf 'eom two@example.org 700 50\nquit\n' |
+    "$DRIVE" -c "$T/c.conf" > "$T/o1" 2>/dev/null &
+P1=$!
+printf 'eom two@example.org 700 50\nquit\n' |
+    "$DRIVE" -c "$T/c.conf" > "$T/o2" 2>/dev/null &
+P2=$!
+wait $P1 $P2
+d1=$(sed -n 's/^dunno=\([0-9]*\).*/\1/p' "$T/o1")
+d2=$(sed -n 's/^dunno=\([0-9]*\).*/\1/p' "$T/o2")
+check "two processes racing: 1000 committed in all" "$((d1 + d2))" 1000
+check "two processes racing: counter in Redis" \
+    "$(rcli GET "mt:{two@example.org}:daily:d$DAY")" 1000
+
+r1=$(cmd 'eomi idem@example.org 4f1.6a2b.1')
+r2=$(cmd 'eomi idem@example.org 4f1.6a2b.1')
+r3=$(cmd 'eomi idem@example.org 4f1.6a2b.1')
+check "retried instance answered DUNNO every time" "$r1 $r2 $r3" \
+    "action=DUNNO action=DUNNO action=DUNNO"
+check "retried instance counted once" \
+    "$(rcli GET "mt:{idem@example.org}:daily:d$DAY")" 1
+
+rcli SCRIPT FLUSH >/dev/null
+check "SCRIPT FLUSH: NOSCRIPT recovered by EVAL" \
+    "$(cmd 'eom flush@example.org 3 1')" \
+    "dunno=3 defer=0 reject=0 storeerr=0"
+
+"$CTL" -c "$T/c.conf" override ovr@example.org daily 2
+check "override set by mailtally-ctl seen by the running engine" \
+    "$(cmd 'eom ovr@example.org 5 1')" "dunno=2 defer=3 reject=0 storeerr=0"
+check "mailtally-ctl usage" \
+    "$("$CTL" -c "$T/c.conf" usage '<ovr@EXAMPLE.org>' | head -n 1 |
+        cut -d' ' -f1-5)" "daily day 2/2 messages override"
+"$CTL" -c "$T/c.conf" override --remove ovr@example.org daily
+"$CTL" -c "$T/c.conf" reset ovr@example.org daily
+r=$(cmd 'eom ovr@example.org 1 1')
+check "override removed and counter reset" \
+    "$r $("$CTL" -c "$T/c.conf" usage ovr@example.org | head -n 1 |
+        cut -d' ' -f1-3)" \
+    "dunno=1 defer=0 reject=0 storeerr=0 daily day 1/1000"
+
+# Calendar reset at local midnight, Europe/Berlin, injected clock:
+# 1795474798 is 2026-11-23 23:59:58 CET.
+sed 's/^limit daily.*/limit daily = day 2 messages/' "$T/c.conf" > "$T/cal.conf"
+echo "timezone = Europe/Berlin" >> "$T/cal.conf"
+printf 'eom cal@example.org 3 1\nclock 1\neom cal@example.org 1 1\nclock 1\neom cal@example.org 3 1\nquit\n' |
+    "$DRIVE" -c "$T/cal.conf" -t 1795474798 2>/dev/null |
+    grep dunno | tr '\n' ' ' > "$T/cal.out"
+check "calendar day resets at local midnight (Europe/Berlin)" \
+    "$(cat "$T/cal.out")" \
+    "dunno=2 defer=1 reject=0 storeerr=0 dunno=0 defer=1 reject=0 storeerr=0 dunno=2 defer=1 reject=0 storeerr=0 "
+
+# Rolling window in the Lua script, same answers as the memory store.
+printf 'limit burst = 1m 3 messages\n' > "$T/roll.conf"
+grep -v '^limit' "$T/c.conf" >> "$T/roll.conf"
+printf 'eom roll@example.org 5 1\nclock 59\neom roll@example.org 1 1\nclock 1\neom roll@example.org 4 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 2>/dev/null |
+    grep dunno | tr '\n' ' ' > "$T/roll.out"
+check "rolling 1m window: exact at one-second slots" "$(cat "$T/roll.out")" \
+    "dunno=3 defer=2 reject=0 storeerr=0 dunno=0 defer=1 reject=0 storeerr=0 dunno=3 defer=1 reject=0 storeerr=0 "
+
+cmd 'eom kill@example.org 10 1' >/dev/null
+kill -9 "$(cat "$T/r1.pid")"
+check "Redis killed: every request answered with on_store_error" \
+    "$(cmd 'eom kill@example.org 5 1')" "dunno=0 defer=0 reject=0 storeerr=5"
+start_redis r1 --port "$PORT" --appendonly yes --appendfsync always
+r=$(cmd 'until_ok kill@example.org')
+case $r in "ok after"*) ok "Redis back: counting resumes ($r)" ;;
+*) not_ok "Redis back: counting resumes: got '$r'" ;; esac
+cmd 'pause 1100' >/dev/null # "available again" after 1 s of quiet
+cmd 'eom kill@example.org 10 1' >/dev/null
+check "no commit lost across the restart" \
+    "$(rcli GET "mt:{kill@example.org}:daily:d$DAY")" 21
+
+kill -STOP "$(cat "$T/r1.pid")"
+check "Redis hung: requests answered at store_timeout" \
+    "$(cmd 'eom hang@example.org 3 3')" "dunno=0 defer=0 reject=0 storeerr=3"
+cmd 'pause 4100' >/dev/null # silent for 4 s (10 x store_timeout): dropped
+check "Redis hung for 4 s: still answered, connection dropped" \
+    "$(cmd 'eom hang@example.org 3 3') $(grep -c 'silent for' "$T/err")" \
+    "dunno=0 defer=0 reject=0 storeerr=3 1"
+kill -CONT "$(cat "$T/r1.pid")"
+r=$(cmd 'until_ok hang@example.org')
+case $r in "ok after"*) ok "Redis resumed: counting resumes ($r)" ;;
+*) not_ok "Redis resumed: counting resumes: got '$r'" ;; esac
+cmd 'pause 1100' >/dev/null
+cmd 'eom hang@example.org 1 1' >/dev/null
+check "store errors logged once per outage" \
+    "$(grep -c 'redis unavailable' "$T/err") $(grep -c 'redis available again' "$T/err")" \
+    "2 2"
+
+# Unix socket, database 3, AUTH from a file; the password never logged.
+echo 's3cret-Pw-77' > "$T/pw"
+start_redis r2 --port 0 --unixsocket "$T/r2.sock" --requirepass s3cret-Pw-77
+cat > "$T/u.conf" <<EOC
+store = redis+unix://$T/r2.sock?db=3
+store_password_file = $T/pw
+on_store_error = defer
+log_target = stderr
+limit daily = day 1000 messages
+EOC
+sed 's/^store_password_file.*/store_password_file = '"$(echo "$T" |
+    sed 's/\//\\\//g')"'\/bad/' "$T/u.conf" > "$T/bad.conf"
+echo 'wrong' > "$T/bad"
+a=$(printf 'eom pw@example.org 2 1\nquit\n' |
+    "$DRIVE" -c "$T/u.conf" 2>>"$T/uerr")
+b=$(printf 'eom pw@example.org 2 1\nquit\n' |
+    "$DRIVE" -c "$T/bad.conf" 2>>"$T/uerr")
+c=$(redis-cli -s "$T/r2.sock" -a s3cret-Pw-77 --no-auth-warning -n 3 \
+    GET "mt:{pw@example.org}:daily:d$DAY")
+check "unix socket + AUTH + db; wrong password is a store error" \
+    "$a $b $c" \
+    "dunno=2 defer=0 reject=0 storeerr=0 dunno=0 defer=0 reject=0 storeerr=2 2"
+check "the password never reaches the log" \
+    "$(cat "$T/err" "$T/uerr" | grep -c 's3cret')" 0
+
+printf 'store = memory\nlimit daily = day 1 messages\n' > "$T/m.conf"
+"$CTL" -c "$T/m.conf" usage a@example.org > /dev/null 2> "$T/m.err"
+rc=$?
+check "mailtally-ctl on store = memory: says it cannot reach it, exit 1" \
+    "$rc $(grep -c 'cannot reach an embedded store' "$T/m.err")" "1 1"
+
+redis-cli -s "$T/r2.sock" -a s3cret-Pw-77 --no-auth-warning shutdown nosave \
+    >/dev/null 2>&1
+rcli shutdown nosave >/dev/null 2>&1
+exit 0
