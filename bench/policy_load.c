@@ -130,7 +130,11 @@ build(struct conn *c)
 	unsigned long m = c->msg * (unsigned long)nconn + (unsigned long)c->id;
 	unsigned long s = m % (unsigned long)nsenders;
 	int eom = c->phase == 1, n;
+	char qid[16] = "";
 
+	/* smtpd_delay_open_until_valid_rcpt: no queue id at the first RCPT. */
+	if (eom)
+		snprintf(qid, sizeof qid, "4X%08lX", m);
 	n = snprintf(c->out, sizeof c->out,
 	    "request=smtpd_access_policy\n"
 	    "protocol_state=%s\n"
@@ -145,7 +149,7 @@ build(struct conn *c)
 	    "sender=user%lu@example.org\n"
 	    "recipient=%s\n"
 	    "recipient_count=%d\n"
-	    "queue_id=%s%08lX\n"
+	    "queue_id=%s\n"
 	    "instance=%lx.%x.%lx.0\n"
 	    "size=%lu\n"
 	    "etrn_domain=\n"
@@ -166,8 +170,8 @@ build(struct conn *c)
 	    "\n",
 	    eom ? "END-OF-MESSAGE" : "RCPT", s % 250 + 2, s % 250,
 	    1024 + m % 60000, s % 250, s % 250, s,
-	    eom ? "" : "rcpt@example.com", eom ? 1 : 0, eom ? "4X" : "",
-	    eom ? m : 0UL, m, (unsigned)c->id, c->msg, 1000 + m % 50000, s);
+	    eom ? "" : "rcpt@example.com", eom ? 1 : 0, qid, m, (unsigned)c->id,
+	    c->msg, 1000 + m % 50000, s);
 	c->outlen = n > 0 && (size_t)n < sizeof c->out ? (size_t)n : 0;
 	c->outoff = 0;
 }

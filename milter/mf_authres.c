@@ -20,10 +20,18 @@
  *
  *	Each resinfo starts a new line; a line is folded at a word
  *	boundary before MF_AUTHRES_FOLD columns (a tab counts 8). Every
- *	value that came from the message or DNS is written as a bare word
- *	only when it is made of safe characters, otherwise as a quoted
- *	string with '"' and '\' escaped and other bytes replaced, so a
- *	hostile d= or reason cannot inject a resinfo or a header line.
+ *	value that came from the message or DNS is written bare only when
+ *	RFC 8601's pvalue allows it (an RFC 2045 token, or local-part@domain
+ *	with a dot-atom local part), otherwise as a quoted string with '"'
+ *	and '\' escaped and other bytes replaced, so a hostile d= or reason
+ *	cannot inject a resinfo or a header line, and a header.b= holding
+ *	'/' or '=' is quoted as the grammar wants.
+ *
+ *	With no method at all (spf and dkim both off) the value is
+ *	"authserv-id; none" (RFC 8601 2.2 no-result, Appendix B.2): the
+ *	message passed a conforming verifier, which checked nothing. A
+ *	method that did not run is left out, never written as "=none"
+ *	(dkim=none means "not signed", spf=none "no record").
  *
  *	mf_authres_is_ours() is the check of RFC 8601 section 5: an
  *	Authentication-Results header that arrives with our authserv-id is
@@ -49,6 +57,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cm_addr.h"
 #include "cm_buf.h"
 #include "cm_util.h"
 #include "mf_authres.h"
@@ -60,15 +69,6 @@ struct fold {
 };
 
 #define TSPECIALS "()<>@,;:\\\"/[]?="
-
-/* is_atext - a character allowed bare in a property value */
-static int
-is_atext(int c)
-{
-	if (c < 0x21 || c > 0x7e)
-		return 0;
-	return strchr("()<>[]:;,\\\"", c) == NULL;
-}
 
 /* is_token_char - RFC 2045 token character */
 static int
@@ -96,17 +96,40 @@ put_quoted(struct cm_buf *out, const char *s)
 	return cm_buf_putc(out, '"');
 }
 
-/* mf_authres_value - append a value: bare if safe, else quoted */
+/*
+ * is_bare - may s stand unquoted as a pvalue (RFC 8601 2.2)? Either an
+ * RFC 2045 token, or local-part@domain as the core's address helper
+ * accepts it unchanged but for the domain's case (dot-atom local part,
+ * no quotes, no address literal, ASCII). So "alice@example.org" and
+ * "AbCd+x12" stay bare, while a b= holding '/' or '=' (tspecials) and
+ * "Macro Error@example.com" are quoted.
+ */
+static int
+is_bare(const char *s)
+{
+	char norm[CM_ADDR_MAX + 1];
+	const char *p, *why;
+
+	for (p = s; *p != '\0' && is_token_char((unsigned char)*p); p++)
+		;
+	if (*p == '\0')
+		return *s != '\0';
+	if (strchr(s, '@') == NULL || strpbrk(s, "\"[]") != NULL ||
+	    s[0] == '.' || strstr(s, "..") != NULL || strstr(s, ".@") != NULL)
+		return 0; /* the helper is as lenient as Postfix with dots */
+	for (p = s; *p != '\0'; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			return 0;
+	return cm_addr_norm(s, strlen(s), norm, &why) == 0 &&
+	    strcasecmp(norm, s) == 0;
+}
+
+/* mf_authres_value - append a value: bare if it may be, else quoted */
 int
 mf_authres_value(struct cm_buf *out, const char *s)
 {
-	const char *p;
-
-	if (*s == '\0')
+	if (!is_bare(s))
 		return put_quoted(out, s);
-	for (p = s; *p != '\0'; p++)
-		if (!is_atext((unsigned char)*p))
-			return put_quoted(out, s);
 	return cm_buf_append(out, s, strlen(s));
 }
 

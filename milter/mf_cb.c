@@ -12,10 +12,12 @@
  *	enhanced status code, quarantine with smfi_quarantine() at end of
  *	message. No verification logic lives here.
  *
- *	Negotiation asks for every step but unknown commands, and for
+ *	Negotiation asks for every step but unknown commands, for
  *	SMFIP_HDR_LEADSPC so that header values reach DKIM with their
  *	leading white space (the milter then supplies the space of the
- *	headers it adds). xxfi_data is registered even though it does
+ *	headers it adds), and for SMFIP_SKIP: once the body cannot change
+ *	the verdict (unsigned mail), xxfi_body answers SMFIS_SKIP and the
+ *	MTA sends no more of it. xxfi_data is registered even though it does
  *	little: without a reply to DATA, Postfix's next packet waits on a
  *	delayed ACK (about 90 ms per message over TCP).
  *
@@ -125,12 +127,13 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 			     "header edits may fail",
 		    f0, want);
 	*pf0 = f0 & (want | SMFIF_SETSYMLIST);
-	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC);
+	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_HDR_LEADSPC | SMFIP_SKIP);
 	*pf2 = 0;
 	*pf3 = 0;
 	if ((conn = conn_of(ctx)) == NULL)
 		return SMFIS_TEMPFAIL;
 	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	conn->can_skip = (*pf1 & SMFIP_SKIP) != 0;
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM,
 			"i {auth_authen} {tls_version} {cipher} {cipher_bits}") !=
@@ -239,15 +242,18 @@ cb_eoh(SMFICTX *ctx)
 	return verdict(ctx, mf_stage_eoh(conn), NULL);
 }
 
-/* cb_body - a body chunk */
+/* cb_body - a body chunk; SMFIS_SKIP once the rest is not needed */
 static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
 	struct mf_conn *conn;
+	int v;
 
 	if ((conn = smfi_getpriv(ctx)) == NULL)
 		return internal(ctx, "body");
-	return verdict(ctx, mf_stage_body(conn, p, len), NULL);
+	if ((v = mf_stage_body(conn, p, len)) == MF_V_SKIP)
+		return conn->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
+	return verdict(ctx, v, NULL);
 }
 
 /* apply_edits - delete forged headers, insert ours */

@@ -4,6 +4,9 @@
  * SYNOPSIS
  *	#include "mf_ctx.h"
  *
+ *	int	mf_env_open(const struct mf_conf *conf, struct mf_env *env,
+ *		    char *err, size_t errlen);
+ *	void	mf_env_close(struct mf_env *env);
  *	struct mf_conn *mf_conn_new(const struct mf_env *env);
  *	struct mf_conn *mf_conn_free(struct mf_conn *conn);
  *	struct mf_msg *mf_msg_new(const struct mf_conf *conf);
@@ -45,6 +48,50 @@
 #include "cm_addr.h"
 #include "cm_util.h"
 #include "mf_ctx.h"
+
+/* mf_env_open - resolver, SPF and DKIM handles as conf says */
+int
+mf_env_open(const struct mf_conf *conf, struct mf_env *env, char *err,
+    size_t errlen)
+{
+	const char *why = "", *what = "dns";
+
+	memset(env, 0, sizeof(*env));
+	env->conf = conf;
+	if (!conf->spf && !conf->dkim)
+		return 0;
+	if ((env->dns = mf_dns_new((const char *const *)conf->dns_nameservers.v,
+		 conf->dns_nameservers.n, conf->dns_timeout_ms, &why)) == NULL)
+		goto fail;
+	what = "spf";
+	if (conf->spf &&
+	    (env->spf = mf_spf_new(env->dns, conf->authserv_id, &why)) == NULL)
+		goto fail;
+	what = "dkim";
+	if (conf->dkim &&
+	    (env->dkim = mf_dkim_lib_new(env->dns,
+		 (unsigned)conf->dkim_min_key_bits,
+		 (unsigned)conf->dkim_max_signatures, &why)) == NULL)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", what, why);
+	mf_env_close(env);
+	return -1;
+}
+
+/* mf_env_close - free what mf_env_open made */
+void
+mf_env_close(struct mf_env *env)
+{
+	if (env->dkim != NULL)
+		mf_dkim_lib_free(env->dkim);
+	if (env->spf != NULL)
+		mf_spf_free(env->spf);
+	if (env->dns != NULL)
+		mf_dns_free(env->dns);
+	memset(env, 0, sizeof(*env));
+}
 
 /* mf_copy - bounded copy that truncates (macros, names) */
 void

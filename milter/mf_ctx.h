@@ -13,6 +13,11 @@
  *	bounded here: recipients (the first log_rcpt_max kept, all
  *	counted), header bytes (max_header_bytes), forged header indexes.
  *
+ *	mf_env_open() makes the resolver and the SPF and DKIM handles the
+ *	configuration asks for (none when both checks are off); it returns
+ *	-1 with the reason in err ("dns: ...", "spf: ...", "dkim: ...") and
+ *	leaves nothing allocated. mf_env_close() frees them.
+ *
  *	mf_conn_new() and mf_msg_new() return NULL when memory ran out.
  *	mf_conn_free() and mf_msg_free() accept NULL and return NULL.
  */
@@ -81,9 +86,12 @@ struct mf_conn {
 	char helo[MF_NAME_MAX + 1];
 	int internal;
 	int leadspc; /* SMFIP_HDR_LEADSPC negotiated */
+	int can_skip; /* SMFIP_SKIP negotiated: SMFIS_SKIP in xxfi_body */
 	struct mf_msg *msg;
 };
 
+int mf_env_open(const struct mf_conf *, struct mf_env *, char *err, size_t);
+void mf_env_close(struct mf_env *);
 struct mf_conn *mf_conn_new(const struct mf_env *);
 struct mf_conn *mf_conn_free(struct mf_conn *);
 struct mf_msg *mf_msg_new(const struct mf_conf *);

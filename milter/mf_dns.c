@@ -136,6 +136,16 @@ mf_dns_new(const char *const *nameservers, size_t n, long long timeout_ms,
 		*why = "cannot read /etc/resolv.conf";
 		goto fail;
 	}
+	/*
+	 * Records in the order the server gave them: libunbound rotates
+	 * RRsets by default, which makes an SPF verdict that depends on
+	 * the order of PTR names (only the first 10 count, RFC 7208 4.6.4)
+	 * change from one lookup to the next.
+	 */
+	if (ub_ctx_set_option(dns->ctx, "rrset-roundrobin:", "no") != 0) {
+		*why = "cannot set libunbound options";
+		goto fail;
+	}
 	/* Threads, not a forked worker: the milter is multi-threaded. */
 	if (ub_ctx_async(dns->ctx, 1) != 0) {
 		*why = "cannot set libunbound's threaded mode";

@@ -28,6 +28,10 @@
  *	may take MF_SPF_BUDGET (4) lookup timeouts in all; past that it is
  *	temperror.
  *
+ *	Unlike libspf2's own entry points, a loopback client gets no free
+ *	pass (mf_spf_query), and no local policy applies: results are
+ *	RFC 7208's only.
+ *
  *	libspf2 reports bugs through SPF_error(), whose default handler
  *	exits; mf_spf_new() installs handlers that log through cm_log
  *	(SPF_error still cannot return: it aborts after logging).
@@ -220,6 +224,39 @@ mf_spf_set_ip(SPF_request_t *req, const char *ip, struct mf_spfdns_state *st)
 }
 
 /*
+ * mf_spf_query - SPF_request_query_mailfrom() without its shortcut:
+ * libspf2 answers pass for any loopback client (127.0.0.0/8, ::1,
+ * "localhost is always allowed") before it looks at the record, which
+ * RFC 7208 knows nothing of (a domain without a record is none, one
+ * with -all is fail, whoever the client). The rest is what libspf2
+ * does: the current domain, the record, check_host(). The request's
+ * local policy (whitelist, trusted-forwarder.org) stays off: this
+ * server never sets one (SPF_server_set_localpolicy).
+ */
+static SPF_errcode_t
+mf_spf_query(SPF_server_t *srv, SPF_request_t *req, SPF_response_t **respp)
+{
+	SPF_record_t *rec = NULL;
+	SPF_errcode_t err;
+
+	if ((*respp = SPF_response_new(req)) == NULL)
+		return SPF_E_NO_MEMORY;
+	req->use_local_policy = 0;
+	req->cur_dom = req->use_helo ? req->helo_dom : req->env_from_dp;
+	err = SPF_server_get_record(srv, req, *respp, &rec);
+	if (err != SPF_E_SUCCESS) {
+		if (rec != NULL)
+			SPF_record_free(rec);
+		return err;
+	}
+	(*respp)->spf_record_exp = rec;
+	err = SPF_record_interpret(rec, req, *respp, 0);
+	(*respp)->spf_record_exp = NULL;
+	SPF_record_free(rec);
+	return err;
+}
+
+/*
  * mf_spf_eval - one check_host(): 'from' empty means the HELO identity.
  * Returns the result, -1 on internal error; *reason is filled.
  */
@@ -244,7 +281,7 @@ mf_spf_eval(struct mf_spf_ctx *ctx, const char *ip, const char *helo,
 	if ((helo[0] && SPF_request_set_helo_dom(req, helo) != SPF_E_SUCCESS) ||
 	    (from[0] && SPF_request_set_env_from(req, from) != 0))
 		goto out;
-	err = SPF_request_query_mailfrom(req, &resp);
+	err = mf_spf_query(ctx->srv, req, &resp);
 	mf_spfdns_end();
 	if (resp == NULL)
 		goto out;

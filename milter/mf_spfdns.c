@@ -35,7 +35,9 @@
  *	An a/mx name carrying the MF_SPF_CIDR0 marker (mf_spflint: prefix
  *	length 0) is looked up without it; an address answer becomes the
  *	client's own address, an MX answer passes the marker on.
- *	MX and PTR names are lower-cased; a null MX is no exchange.
+ *	MX and PTR names are lower-cased; a null MX is no exchange. A PTR
+ *	answer is cut to its first 10 names (4.6.4: the rest are ignored;
+ *	libspf2 would make more of them an error).
  * DIAGNOSTICS
  *	lookup() returns NULL only when out of memory, as libspf2 allows.
  * SECURITY
@@ -68,6 +70,7 @@
 #define MF_SPF_TXT_MAX 4096
 #define MF_SPF_TERMS_MAX 10
 #define MF_SPF_MX_MAX 10
+#define MF_SPF_PTR_MAX 10
 
 static __thread struct mf_spfdns_state *mf_spfdns_cur;
 
@@ -289,7 +292,10 @@ mf_spfdns_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
 		mf_dns_reply_free(&r);
 		return NULL;
 	}
-	for (i = 0; r.status == MF_DNS_OK && i < r.n; i++) {
+	/* RFC 7208 4.6.4: PTR names past the tenth are ignored */
+	for (i = 0; r.status == MF_DNS_OK && i < r.n &&
+	     !(type == ns_t_ptr && cnt >= MF_SPF_PTR_MAX);
+	     i++) {
 		if (mf_spfdns_fill(rr, cnt, &r, i, type,
 			mark && type == ns_t_mx ? MF_SPF_CIDR0 : "") == 0)
 			cnt++;
@@ -350,6 +356,36 @@ mf_spfdns_select(const struct mf_dns_reply *r, char *buf, size_t size,
 }
 
 /*
+ * mf_spfdns_fetch - the TXT records of dom: how many are SPF records
+ * (the one found in txt, its length in *len), or -1 on a temporary
+ * failure (also past the check's time budget).
+ */
+static int
+mf_spfdns_fetch(SPF_server_t *srv, const char *dom, char *txt, size_t size,
+    long *len)
+{
+	struct mf_dns_reply r;
+	int found;
+
+	if (mf_spfdns_late()) {
+		memset(&r, 0, sizeof r);
+		r.status = MF_DNS_TEMPFAIL;
+	} else {
+		mf_dns_lookup(srv->resolver->hook, dom, ns_t_txt, &r);
+	}
+	if (r.status == MF_DNS_TEMPFAIL) {
+		mf_dns_reply_free(&r);
+		if (mf_spfdns_cur)
+			mf_spfdns_cur->temp = 1;
+		return -1;
+	}
+	found = r.status == MF_DNS_OK ? mf_spfdns_select(&r, txt, size, len)
+				      : 0;
+	mf_dns_reply_free(&r);
+	return found;
+}
+
+/*
  * mf_spfdns_get_spf - libspf2's get_spf(): find, check and compile the
  * SPF record of spf_request->cur_dom. At the top, the result set here
  * is the final one; under include/redirect, SPF_E_DNS_ERROR means
@@ -359,7 +395,6 @@ static SPF_errcode_t
 mf_spfdns_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
     SPF_record_t **recp)
 {
-	struct mf_dns_reply r;
 	char txt[MF_SPF_TXT_MAX], rec[2 * MF_SPF_TXT_MAX];
 	const char *dom = req->cur_dom;
 	long len = -1;
@@ -376,23 +411,9 @@ mf_spfdns_get_spf(SPF_server_t *srv, SPF_request_t *req, SPF_response_t *resp,
 		return mf_spfdns_done(resp, SPF_RESULT_PERMERROR, SPF_E_BIG_DNS,
 		    "Too many DNS terms at '%s'", dom);
 	}
-	if (mf_spfdns_late()) {
-		memset(&r, 0, sizeof r);
-		r.status = MF_DNS_TEMPFAIL;
-	} else {
-		mf_dns_lookup(srv->resolver->hook, dom, ns_t_txt, &r);
-	}
-	if (r.status == MF_DNS_TEMPFAIL) {
-		mf_dns_reply_free(&r);
-		if (mf_spfdns_cur)
-			mf_spfdns_cur->temp = 1;
+	if ((found = mf_spfdns_fetch(srv, dom, txt, sizeof txt, &len)) < 0)
 		return mf_spfdns_done(resp, SPF_RESULT_TEMPERROR,
 		    SPF_E_DNS_ERROR, "Temporary DNS failure for '%s'", dom);
-	}
-	found = r.status == MF_DNS_OK
-	    ? mf_spfdns_select(&r, txt, sizeof txt, &len)
-	    : 0;
-	mf_dns_reply_free(&r);
 	if (found == 0)
 		return mf_spfdns_done(resp, SPF_RESULT_NONE, SPF_E_NOT_SPF,
 		    "No SPF record for '%s'", dom);

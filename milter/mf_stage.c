@@ -48,7 +48,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -120,7 +119,13 @@ mf_stage_helo(struct mf_conn *conn, const char *helo)
 	return MF_V_CONTINUE;
 }
 
-/* run_spf - SPF of the message's sender; 0 or -1 */
+/*
+ * run_spf - SPF of the message's sender; 0 or -1. A MAIL FROM that
+ * cm_addr_norm() refused ("@example.net", a space in the local part) is
+ * passed as received: it is still a mailfrom identity (RFC 7208 4.3,
+ * local part "postmaster" when empty), not the null sender, and
+ * mf_spf_check() makes of it what it can.
+ */
 static int
 run_spf(struct mf_conn *conn, struct mf_msg *msg)
 {
@@ -129,9 +134,8 @@ run_spf(struct mf_conn *conn, struct mf_msg *msg)
 	if (!conf->spf || conn->env->spf == NULL || conn->client_ip[0] == '\0')
 		return 0;
 	if (mf_spf_check(conn->env->spf, conn->client_ip,
-		conn->helo[0] != '\0' ? conn->helo : NULL,
-		msg->mail_from_bad ? NULL : msg->mail_from, conf->spf_helo,
-		conf->add_received_spf, &msg->spf) < 0) {
+		conn->helo[0] != '\0' ? conn->helo : NULL, msg->mail_from,
+		conf->spf_helo, conf->add_received_spf, &msg->spf) < 0) {
 		internal(msg,
 		    msg->spf.reason[0] != '\0' ? "spf check"
 					       : "spf check failed");
@@ -220,26 +224,30 @@ mf_stage_data(struct mf_conn *conn, const char *queue_id)
 	return MF_V_CONTINUE;
 }
 
-/* from_domain - the domain of the first address in a From value */
+/*
+ * from_domain - the domain of the first address in a From value, as the
+ * core's address helper normalizes it (lower case); nothing when the
+ * address does not normalize.
+ */
 static void
 from_domain(const char *v, char *out, size_t size)
 {
-	const char *p, *at, *end;
-	size_t n;
+	char norm[CM_ADDR_MAX + 1];
+	const char *p, *end, *d, *why;
 
 	if ((p = strchr(v, '<')) != NULL)
-		v = p + 1;
-	if ((at = strchr(v, '@')) == NULL)
+		end = strchr(++p, '>');
+	else {
+		for (p = v; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+			;
+		end = p + strcspn(p, ",;(\r\n");
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+	}
+	if (end == NULL || cm_addr_norm(p, (size_t)(end - p), norm, &why) < 0 ||
+	    (d = cm_addr_domain(norm)) == NULL || strlen(d) >= size)
 		return;
-	for (end = ++at; *end != '\0' && strchr("> \t\r\n,;()\"", *end) == NULL;
-	     end++)
-		;
-	n = (size_t)(end - at);
-	if (n == 0 || n >= size)
-		return;
-	for (p = at; p < end; p++)
-		*out++ = (char)tolower((unsigned char)*p);
-	*out = '\0';
+	mf_copy(out, size, d);
 }
 
 /* trimmed_copy - copy a header value without surrounding white space */
@@ -254,36 +262,6 @@ trimmed_copy(char *dst, size_t size, const char *v)
 	n = strlen(dst);
 	while (n > 0 && strchr(" \t\r\n", dst[n - 1]) != NULL)
 		dst[--n] = '\0';
-}
-
-/*
- * feed_dkim_header - one field to DKIM, folded lines ending in CRLF.
- * Postfix joins the lines of a folded field with a bare LF; DKIM's
- * "simple" header canonicalization needs the CRLF the signer saw.
- */
-static int
-feed_dkim_header(struct mf_msg *msg, const char *name, const char *value)
-{
-	struct cm_buf crlf;
-	const char *p;
-	int rc;
-
-	for (p = value; (p = strchr(p, '\n')) != NULL; p++)
-		if (p == value || p[-1] != '\r')
-			break;
-	if (p == NULL)
-		return mf_dkim_header(msg->dkim, name, value);
-	cm_buf_init(&crlf, 0);
-	for (p = value; *p != '\0'; p++)
-		if ((*p == '\n' && (p == value || p[-1] != '\r') &&
-			cm_buf_putc(&crlf, '\r') < 0) ||
-		    cm_buf_putc(&crlf, *p) < 0)
-			break;
-	rc = crlf.overflow || *p != '\0'
-	    ? -1
-	    : mf_dkim_header(msg->dkim, name, cm_buf_str(&crlf));
-	cm_buf_release(&crlf);
-	return rc;
 }
 
 /* mf_stage_header - one header field, name and value as received */
@@ -319,7 +297,9 @@ mf_stage_header(struct mf_conn *conn, const char *name, const char *value)
 		}
 		return MF_V_CONTINUE;
 	}
-	if (msg->dkim != NULL && feed_dkim_header(msg, name, value) < 0)
+	/* mf_dkim_header() restores the CRLF of folded lines (Postfix
+	 * joins them with a bare LF; "simple" canonicalization needs it). */
+	if (msg->dkim != NULL && mf_dkim_header(msg->dkim, name, value) < 0)
 		internal(msg, "dkim header");
 	return MF_V_CONTINUE;
 }
@@ -335,16 +315,22 @@ mf_stage_eoh(struct mf_conn *conn)
 	return MF_V_CONTINUE;
 }
 
-/* mf_stage_body - a body chunk (CRLF line ends) */
+/*
+ * mf_stage_body - a body chunk (CRLF line ends). MF_V_SKIP when the rest
+ * of the body cannot change the verdict: no DKIM check runs (dkim = no,
+ * a skipped client, headers over the limit) or the mail is unsigned.
+ */
 int
 mf_stage_body(struct mf_conn *conn, const unsigned char *p, size_t len)
 {
 	struct mf_msg *msg = conn->msg;
 
 	if (msg == NULL)
-		return MF_V_CONTINUE;
+		return MF_V_SKIP;
 	msg->size += len;
-	if (msg->dkim != NULL && mf_dkim_body(msg->dkim, p, len) < 0)
+	if (msg->dkim == NULL || !mf_dkim_need_body(msg->dkim))
+		return MF_V_SKIP;
+	if (mf_dkim_body(msg->dkim, p, len) < 0)
 		internal(msg, "dkim body");
 	return MF_V_CONTINUE;
 }

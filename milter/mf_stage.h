@@ -10,6 +10,11 @@
  *	daemon would. Every function returns an enum mf_verdict; for
  *	MF_V_REJECT and MF_V_TEMPFAIL the reply is in *reply.
  *
+ *	mf_stage_body() answers MF_V_SKIP once the body cannot change the
+ *	verdict (no DKIM check running, or unsigned mail: mf_dkim_need_body),
+ *	so the caller may stop sending it (SMFIS_SKIP); the message size
+ *	then counts only what was seen.
+ *
  *	mf_stage_eom() fills struct mf_edits: the forged
  *	Authentication-Results headers to delete (occurrence numbers, to be
  *	deleted from the last to the first), our header value (empty when
@@ -37,6 +42,7 @@ enum mf_verdict {
 	MF_V_REJECT,
 	MF_V_TEMPFAIL,
 	MF_V_QUARANTINE,
+	MF_V_SKIP, /* mf_stage_body(): the rest of the body is not needed */
 };
 
 struct mf_macros {

@@ -7,6 +7,10 @@
  *	int	mf_test_run(const struct mf_env *env, const char *path,
  *		    const char *client_ip, const char *helo,
  *		    const char *mail_from);
+ *	int	mf_test_message(struct mf_conn *conn, const char *msg,
+ *		    size_t len, const char *client_ip, const char *helo,
+ *		    const char *mail_from, struct cm_buf *out);
+ *	char	*mf_test_read(const char *path, size_t *len);
  *	int	mf_test_parse(const char *msg, size_t len,
  *		    mf_test_header_fn fn, void *arg, size_t *body_off);
  * DESCRIPTION
@@ -124,33 +128,34 @@ feed_header(void *arg, const char *name, const char *value)
 	return mf_stage_header(arg, name, value) == MF_V_CONTINUE ? 0 : -1;
 }
 
-/* feed_body - the body with CRLF line ends, in chunks */
+/* feed_body - the body with CRLF line ends, in chunks, until skipped */
 static void
 feed_body(struct mf_conn *conn, const char *p, size_t len)
 {
 	struct cm_buf chunk;
 	size_t i;
+	int v = MF_V_CONTINUE;
 
 	cm_buf_init(&chunk, 0);
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len && v != MF_V_SKIP; i++) {
 		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
 			cm_buf_putc(&chunk, '\r');
 		cm_buf_putc(&chunk, p[i]);
 		if (chunk.len >= 65536) {
-			mf_stage_body(conn, (const unsigned char *)chunk.data,
-			    chunk.len);
+			v = mf_stage_body(conn,
+			    (const unsigned char *)chunk.data, chunk.len);
 			cm_buf_reset(&chunk);
 		}
 	}
-	if (chunk.len > 0)
+	if (chunk.len > 0 && v != MF_V_SKIP)
 		mf_stage_body(conn, (const unsigned char *)chunk.data,
 		    chunk.len);
 	cm_buf_release(&chunk);
 }
 
-/* read_file - the whole file, bounded */
-static char *
-read_file(const char *path, size_t *len)
+/* mf_test_read - the whole file, bounded by MF_TEST_FILE_MAX */
+char *
+mf_test_read(const char *path, size_t *len)
 {
 	FILE *fp;
 	char *buf;
@@ -174,30 +179,32 @@ read_file(const char *path, size_t *len)
 	return buf;
 }
 
-/* print_edits - what the milter would do to the header */
+/* put_edits - what the milter would do to the header, as text */
 static void
-print_edits(const struct mf_edits *e, int v, const struct mf_reply *r)
+put_edits(struct cm_buf *out, const struct mf_edits *e, int v,
+    const struct mf_reply *r)
 {
 	size_t i;
 
 	for (i = e->ndel; i > 0; i--)
-		printf("X-Mailtally-Delete: Authentication-Results %zu\n",
+		cm_buf_printf(out,
+		    "X-Mailtally-Delete: Authentication-Results %zu\n",
 		    e->del[i - 1]);
 	if (v == MF_V_REJECT || v == MF_V_TEMPFAIL) {
-		printf("X-Mailtally-Reply: %s %s %s\n", r->rcode, r->xcode,
-		    r->text);
+		cm_buf_printf(out, "X-Mailtally-Reply: %s %s %s\n", r->rcode,
+		    r->xcode, r->text);
 		return;
 	}
 	if (e->received_spf.len > 0)
-		printf("Received-SPF:%s\n", e->received_spf.data);
+		cm_buf_printf(out, "Received-SPF:%s\n", e->received_spf.data);
 	if (e->ar.len > 0)
-		printf("Authentication-Results:%s\n", e->ar.data);
+		cm_buf_printf(out, "Authentication-Results:%s\n", e->ar.data);
 }
 
-/* run - the stages, in the daemon's order */
-static int
-run(struct mf_conn *conn, const char *msg, size_t len, const char *ip,
-    const char *helo, const char *from)
+/* mf_test_message - the stages, in the daemon's order, edits into out */
+int
+mf_test_message(struct mf_conn *conn, const char *msg, size_t len,
+    const char *ip, const char *helo, const char *from, struct cm_buf *out)
 {
 	struct mf_macros m = { "TEST", NULL, NULL, NULL, NULL };
 	struct mf_edits e;
@@ -206,25 +213,30 @@ run(struct mf_conn *conn, const char *msg, size_t len, const char *ip,
 	int v;
 
 	memset(&r, 0, sizeof(r));
+	conn->leadspc = 1;
 	mf_stage_connect(conn, ip != NULL ? "unknown" : "localhost",
 	    ip != NULL ? ip : "");
 	if (helo != NULL)
 		mf_stage_helo(conn, helo);
 	v = mf_stage_envfrom(conn, from != NULL ? from : "", &m, &r);
 	if (v == MF_V_REJECT || v == MF_V_TEMPFAIL) {
-		printf("X-Mailtally-Reply: %s %s %s\n", r.rcode, r.xcode,
-		    r.text);
+		cm_buf_printf(out, "X-Mailtally-Reply: %s %s %s\n", r.rcode,
+		    r.xcode, r.text);
+		mf_stage_close(conn);
 		return 0;
 	}
 	mf_stage_data(conn, "TEST");
-	if (mf_test_parse(msg, len, feed_header, conn, &body) < 0)
+	if (mf_test_parse(msg, len, feed_header, conn, &body) < 0) {
+		mf_stage_close(conn);
 		return -1;
+	}
 	mf_stage_eoh(conn);
 	feed_body(conn, msg + body, len - body);
 	v = mf_stage_eom(conn, "TEST", &e, &r);
-	print_edits(&e, v, &r);
+	put_edits(out, &e, v, &r);
 	mf_edits_release(&e);
-	return 0;
+	mf_stage_close(conn);
+	return out->overflow ? -1 : 0;
 }
 
 /* mf_test_run - verify one file and print the result */
@@ -233,11 +245,12 @@ mf_test_run(const struct mf_env *env, const char *path, const char *ip,
     const char *helo, const char *from)
 {
 	struct mf_conn *conn;
+	struct cm_buf out;
 	char *msg;
 	size_t len;
 	int rc;
 
-	if ((msg = read_file(path, &len)) == NULL) {
+	if ((msg = mf_test_read(path, &len)) == NULL) {
 		fprintf(stderr, "mailtally-milter: %s: cannot read\n", path);
 		return EX_NOINPUT;
 	}
@@ -245,14 +258,15 @@ mf_test_run(const struct mf_env *env, const char *path, const char *ip,
 		free(msg);
 		return EX_SOFTWARE;
 	}
-	conn->leadspc = 1;
 	test_format = env->conf->log.format;
 	cm_buf_init(&test_log, 0);
+	cm_buf_init(&out, 0);
 	mf_authlog_hook = test_hook;
-	rc = run(conn, msg, len, ip, helo, from);
-	mf_stage_close(conn);
+	rc = mf_test_message(conn, msg, len, ip, helo, from, &out);
 	mf_conn_free(conn);
+	fputs(cm_buf_str(&out), stdout);
 	fputs(cm_buf_str(&test_log), stdout);
+	cm_buf_release(&out);
 	cm_buf_release(&test_log);
 	mf_authlog_hook = NULL;
 	free(msg);

@@ -334,39 +334,35 @@ start_signals(void)
 	pthread_detach(t);
 }
 
-/* env_open - resolver, SPF and DKIM handles */
+/* env_open - resolver, SPF and DKIM handles, or exit */
 static void
 env_open(const struct mf_conf *conf, struct mf_env *env)
 {
-	const char *why = "";
+	char err[512];
 
-	memset(env, 0, sizeof(*env));
-	env->conf = conf;
-	if (!conf->spf && !conf->dkim)
-		return;
-	if ((env->dns = mf_dns_new((const char *const *)conf->dns_nameservers.v,
-		 conf->dns_nameservers.n, conf->dns_timeout_ms, &why)) == NULL)
-		cm_fatal("dns: %s", why);
-	if (conf->spf &&
-	    (env->spf = mf_spf_new(env->dns, conf->authserv_id, &why)) == NULL)
-		cm_fatal("spf: %s", why);
-	if (conf->dkim &&
-	    (env->dkim = mf_dkim_lib_new(env->dns,
-		 (unsigned)conf->dkim_min_key_bits,
-		 (unsigned)conf->dkim_max_signatures, &why)) == NULL)
-		cm_fatal("dkim: %s", why);
+	if (mf_env_open(conf, env, err, sizeof(err)) < 0)
+		cm_fatal("%s", err);
 }
 
-/* env_close - free what env_open made */
-static void
-env_close(struct mf_env *env)
+/*
+ * offline - -n (the resolver and libraries check what the parser
+ * cannot, then the settings are printed) or --test
+ */
+static int
+offline(struct mf_conf *conf, const struct opts *o)
 {
-	if (env->dkim != NULL)
-		mf_dkim_lib_free(env->dkim);
-	if (env->spf != NULL)
-		mf_spf_free(env->spf);
-	if (env->dns != NULL)
-		mf_dns_free(env->dns);
+	struct mf_env env;
+	int rc = 0;
+
+	env_open(conf, &env);
+	if (o->test_file != NULL)
+		rc = mf_test_run(&env, o->test_file, o->client_ip, o->helo,
+		    o->mail_from);
+	else
+		mf_conf_print(conf, stdout);
+	mf_env_close(&env);
+	mf_conf_free(conf);
+	return rc;
 }
 
 /* main - see the synopsis */
@@ -388,22 +384,8 @@ main(int argc, char **argv)
 		mf_conf_free(&conf);
 		return EX_CONFIG;
 	}
-	if (o.check) {
-		/* The resolver and libraries check what the parser cannot. */
-		env_open(&conf, &env);
-		env_close(&env);
-		mf_conf_print(&conf, stdout);
-		mf_conf_free(&conf);
-		return 0;
-	}
-	if (o.test_file != NULL) {
-		env_open(&conf, &env);
-		rc = mf_test_run(&env, o.test_file, o.client_ip, o.helo,
-		    o.mail_from);
-		env_close(&env);
-		mf_conf_free(&conf);
-		return rc;
-	}
+	if (o.check || o.test_file != NULL)
+		return offline(&conf, &o);
 	if (cm_log_setup(&conf.log, &why) < 0)
 		cm_fatal("log: %s", why);
 	if (conf.user != NULL && (pw = getpwnam(conf.user)) == NULL)
@@ -427,7 +409,7 @@ main(int argc, char **argv)
 	    conf.authserv_id);
 	rc = smfi_main();
 	cm_log_info("stopping");
-	env_close(&env);
+	mf_env_close(&env);
 	if (conf.pid_file != NULL)
 		(void)unlink(conf.pid_file);
 	mf_conf_free(&conf);

@@ -12,7 +12,9 @@
  *	names and values point into its own buffer and are NUL-terminated.
  *	Bounds: a line is at most PD_LINE_MAX bytes, a request at most
  *	PD_ATTRS_MAX attributes and PD_REQUEST_MAX bytes; no NUL bytes, no
- *	duplicate names, every line has a '='.
+ *	duplicate names, every line has a '=', names are non-empty and hold
+ *	no white space or control characters. A CR before a newline is
+ *	dropped. Values may hold any other byte.
  *
  *	pd_request_get() returns the value of an attribute, "" for one sent
  *	empty, NULL for one not sent.

@@ -20,6 +20,10 @@
  *	watermark), and parsing stops while more than PD_OUTPUT_MAX reply
  *	bytes are waiting for a client that does not read.
  *
+ *	A reply is written straight to the socket when nothing is queued
+ *	before it (nearly always); only what the kernel does not take goes
+ *	through the bufferevent's output buffer.
+ *
  *	A request buffer (17 KiB) is taken from a small pool only while a
  *	request is being received, so an idle connection costs a few
  *	hundred bytes: 1,000 idle smtpd connections stay cheap.

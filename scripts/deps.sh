@@ -11,7 +11,7 @@ libmilter-dev libopendkim-dev libspf2-dev libhiredis-dev libcmocka-dev
 libunbound-dev libevent-dev libssl-dev
 redis-server redis-tools postfix swaks miltertest dnsmasq-base
 python3 python3-dkim python3-nacl python3-yaml libmail-dkim-perl
-opendkim-tools valgrind clang libclang-rt-14-dev"
+opendkim-tools valgrind clang clang-format libclang-rt-14-dev"
 
 missing=
 for p in $PKGS; do

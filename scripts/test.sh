@@ -86,6 +86,8 @@ phase build-plain build build/plain --enable-werror &&
     phase check-plain check build/plain
 
 if [ $quick = no ]; then
+	phase format sh -c 'cd build/plain && make check-format'
+
 	phase build-asan build build/asan --enable-werror --enable-sanitizers \
 	    CFLAGS="-O1 -g" &&
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

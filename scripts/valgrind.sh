@@ -22,6 +22,17 @@ for t in "$b"/tests/unit/test_* "$b"/tests/fuzz/fuzz_*; do
 		tail -30 "$t.vg.log"
 	fi
 done
+# The daemon itself under valgrind, fed hostile clients (policyd).
+if [ -f "$b/Makefile" ]; then
+	if (cd "$b" && VALGRIND="valgrind -q --leak-check=full --track-fds=yes --error-exitcode=99" \
+	    make check TESTS=tests/integration/pd_hostile.sh >vg-pd_hostile.log 2>&1); then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "valgrind: pd_hostile.sh failed:"
+		tail -30 "$b/tests/integration/pd_hostile.sh.log" 2>/dev/null
+	fi
+fi
 echo "valgrind: $pass passed, $fail failed"
 echo "$pass $fail" >"$b/valgrind.count"
 [ $fail -eq 0 ]

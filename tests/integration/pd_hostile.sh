@@ -21,7 +21,7 @@ B=$(cd "$top_builddir" && pwd)
 DAEMON=$B/policyd/mailtally-policyd
 CLIENT=$B/tests/integration/pd_client
 PORT_FIRST=${PD_PORT_FIRST:-20100}
-NTESTS=22
+NTESTS=25
 n=0
 fails=0
 
@@ -69,7 +69,8 @@ start() {
 	port=$PORT_FIRST
 	while [ "$port" -lt $((PORT_FIRST + 100)) ]; do
 		cat >"$T/$1.conf" <<EOF
-listen = inet:127.0.0.1:$port
+listen = inet:127.0.0.1:$port, unix:$T/$1.sock
+socket_mode = 0600
 store = memory
 idle_timeout = $2
 max_connections = $3
@@ -143,6 +144,11 @@ if ! start a 1s 100; then
 fi
 ok "daemon starts on 127.0.0.1:$PORT"
 check "answers a RCPT request with action=DUNNO" answers
+
+out=$("$CLIENT" -r 1 "$T/a.sock" send "$T/good")
+check "answers on the unix socket too" [ "$out" = "action=DUNNO" ]
+mode=$(stat -c %a "$T/a.sock")
+check "unix socket has socket_mode 0600 (got $mode)" [ "$mode" = 600 ]
 
 # A 1 MiB line.
 head -c 1048576 /dev/zero | tr '\0' 'a' | sed 's/^/sender=/' >"$T/long"
@@ -229,6 +235,7 @@ wait "$APID"
 rc=$?
 check "SIGTERM: exit status 0 (got $rc)" [ "$rc" = 0 ]
 check "stop logged" grep -q "stopped" "$T/a.log"
+check "unix socket removed at stop" [ ! -e "$T/a.sock" ]
 if [ -n "$VALGRIND" ]; then
 	check "valgrind: no errors, no leaked fd" vg_clean "$T/a.stderr"
 else

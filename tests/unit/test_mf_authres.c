@@ -140,6 +140,54 @@ test_build_spf_only(void **state)
 	}
 }
 
+/* test_value - bare only where RFC 8601's pvalue allows it */
+static void
+test_value(void **state)
+{
+	static const struct {
+		const char *name, *in, *want;
+	} t[] = {
+		{ "token", "AbCdEf12", "AbCdEf12" },
+		{ "token with plus", "ab+cd-12", "ab+cd-12" },
+		{ "slash is a tspecial", "ab/cd+12", "\"ab/cd+12\"" },
+		{ "equals is a tspecial", "abcdef==", "\"abcdef==\"" },
+		{ "address", "alice@example.org", "alice@example.org" },
+		{ "address, atext local part", "a/b=c+d@example.org",
+		    "a/b=c+d@example.org" },
+		{ "no local part", "@example.org", "\"@example.org\"" },
+		{ "upper-case domain", "a@Example.ORG", "a@Example.ORG" },
+		{ "address literal", "a@[192.0.2.1]", "\"a@[192.0.2.1]\"" },
+		{ "quoted local part", "\"a b\"@example.org",
+		    "\"\\\"a b\\\"@example.org\"" },
+		{ "dotted domain", "mx.example.org", "mx.example.org" },
+		{ "space in local part", "Macro Error@example.com",
+		    "\"Macro Error@example.com\"" },
+		{ "double dot local part", "a..b@example.org",
+		    "\"a..b@example.org\"" },
+		{ "leading dot local part", ".a@example.org",
+		    "\".a@example.org\"" },
+		{ "empty domain", "a@", "\"a@\"" },
+		{ "bad domain char", "a@ex%ample.org", "\"a@ex%ample.org\"" },
+		{ "two at signs", "a@b@example.org", "\"a@b@example.org\"" },
+		{ "semicolon", "a;spf=pass", "\"a;spf=pass\"" },
+		{ "empty", "", "\"\"" },
+		{ "quote and backslash", "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "control and 8-bit bytes", "a\r\n\xc3\xa9", "\"a????\"" },
+	};
+	struct cm_buf out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		cm_buf_init(&out, 256);
+		assert_int_equal(mf_authres_value(&out, t[i].in), 0);
+		if (strcmp(cm_buf_str(&out), t[i].want) != 0)
+			fail_msg("%s: got [%s], want [%s]", t[i].name,
+			    cm_buf_str(&out), t[i].want);
+		cm_buf_release(&out);
+	}
+}
+
 static void
 test_build_several_sigs(void **state)
 {
@@ -159,7 +207,7 @@ test_build_several_sigs(void **state)
 	    ID
 	    ";\n"
 	    "\tdkim=pass (256-bit ed25519 key) header.d=example.org header.s=s1\n"
-	    "\theader.a=ed25519-sha256 header.b=abc+/123;\n"
+	    "\theader.a=ed25519-sha256 header.b=\"abc+/123\";\n"
 	    "\tdkim=fail reason=\"body hash mismatch\" (1024-bit rsa key)\n"
 	    "\theader.d=other.example header.s=s2 header.a=rsa-sha256\n"
 	    "\theader.b=ZZZZZZZZ;\n"
@@ -299,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_build_none),
 		cmocka_unit_test(test_build_design_example),
 		cmocka_unit_test(test_build_spf_only),
+		cmocka_unit_test(test_value),
 		cmocka_unit_test(test_build_several_sigs),
 		cmocka_unit_test(test_build_folding),
 		cmocka_unit_test(test_build_bounded),

@@ -1,12 +1,15 @@
 /*
  * NAME
- *	test_mf_stage - the stage functions, hermetic (SPF and DKIM off)
+ *	test_mf_stage - the stage functions, hermetic (no DNS answers)
  * DESCRIPTION
  *	Drives mf_stage_* as the libmilter callbacks do and checks the
  *	header edits and the auth log line: forged Authentication-Results
  *	removal, internal and authenticated clients skipped but logged,
  *	bounded recipients, hostile header counts, an aborted message still
- *	logged; and the --test message splitter.
+ *	logged; the --test message splitter; the SPF identity of a
+ *	MAIL FROM that does not normalize (a closed loopback port as name
+ *	server: no answers needed); the body skipped when it cannot change
+ *	the verdict.
  */
 #include "config.h"
 
@@ -78,6 +81,74 @@ teardown(void **state)
 	cm_buf_release(&logbuf);
 	mf_authlog_hook = NULL;
 	return 0;
+}
+
+/* load_env - a configuration from text, and its env as the daemon's */
+static void
+load_env(struct mf_conf *conf, struct mf_env *env, const char *text)
+{
+	char err[512];
+
+	if (mf_conf_load_buf(conf, "t", text, strlen(text), err, sizeof(err)) !=
+		0 ||
+	    mf_env_open(conf, env, err, sizeof(err)) != 0)
+		fail_msg("config: %s", err);
+}
+
+/* free_env - what load_env made */
+static void
+free_env(struct mf_conf *conf, struct mf_env *env)
+{
+	mf_env_close(env);
+	mf_conf_free(conf);
+}
+
+/*
+ * test_spf_identity - the SPF identity of each MAIL FROM. The name
+ * server is a closed loopback port: the verdict is temperror, but the
+ * identity and domain are decided before any lookup.
+ */
+static void
+test_spf_identity(void **state)
+{
+	static const struct {
+		const char *name, *from, *identity, *domain;
+	} t[] = {
+		{ "plain", "<Alice@Example.ORG>", "mailfrom", "example.org" },
+		{ "no local part", "<@example.net>", "mailfrom",
+		    "example.net" },
+		{ "space in local part", "<Macro Error@example.com>",
+		    "mailfrom", "example.com" },
+		{ "null sender", "<>", "helo", "helo.example" },
+	};
+	static const char text[] = "spf = yes\ndkim = no\n"
+				   "dns_nameservers = 127.0.0.1@1\n"
+				   "dns_timeout = 100ms\n";
+	struct mf_macros m = { NULL, NULL, NULL, NULL, NULL };
+	struct mf_conf conf;
+	struct mf_env env;
+	struct mf_conn *conn;
+	struct mf_reply r;
+	size_t i;
+
+	(void)state;
+	load_env(&conf, &env, text);
+	assert_non_null(conn = mf_conn_new(&env));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mf_stage_connect(conn, "client.example", "192.0.2.7");
+		mf_stage_helo(conn, "helo.example");
+		mf_stage_envfrom(conn, t[i].from, &m, &r);
+		assert_non_null(conn->msg);
+		if (!conn->msg->spf_done ||
+		    strcmp(conn->msg->spf.identity, t[i].identity) != 0 ||
+		    strcmp(conn->msg->spf.domain, t[i].domain) != 0)
+			fail_msg("%s: got %s %s, want %s %s", t[i].name,
+			    conn->msg->spf.identity, conn->msg->spf.domain,
+			    t[i].identity, t[i].domain);
+		mf_stage_close(conn);
+	}
+	mf_conn_free(conn);
+	free_env(&conf, &env);
 }
 
 static int
@@ -290,6 +361,92 @@ test_parse(void **state)
 	}
 }
 
+/*
+ * test_body_skip - the body is skipped once it cannot change the
+ * verdict: DKIM off, or unsigned mail (no lookup needed for either);
+ * signed mail wants its body (a verifying signature: milter_lua.sh,
+ * t-dkim).
+ */
+static void
+test_body_skip(void **state)
+{
+	static const struct {
+		const char *name, *conf, *sig;
+		int want;
+	} t[] = {
+		{ "dkim off", "dkim = no\nspf = no\n", NULL, MF_V_SKIP },
+		{ "unsigned", "dkim = yes\nspf = no\n", NULL, MF_V_SKIP },
+		/* signed, however badly: the body is fed as libopendkim asks */
+		{ "malformed signature", "dkim = yes\nspf = no\n",
+		    " v=1; a=", MF_V_CONTINUE },
+	};
+	const unsigned char body[] = "hi\r\n";
+	struct fixture *f = *state;
+	struct mf_conf conf;
+	struct mf_env env;
+	struct mf_conn *conn;
+	struct mf_edits e;
+	size_t i;
+	int v;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		load_env(&conf, &env, t[i].conf);
+		assert_non_null(conn = mf_conn_new(&env));
+		assert_int_equal(start(conn, "192.0.2.7", NULL), MF_V_CONTINUE);
+		if (t[i].sig != NULL)
+			mf_stage_header(conn, "DKIM-Signature", t[i].sig);
+		mf_stage_header(conn, "From", " a@example.org");
+		mf_stage_eoh(conn);
+		v = mf_stage_body(conn, body, sizeof(body) - 1);
+		if (v != t[i].want)
+			fail_msg("%s: got %d, want %d", t[i].name, v,
+			    t[i].want);
+		assert_int_equal(eom(conn, &e), MF_V_ACCEPT);
+		mf_edits_release(&e);
+		mf_stage_close(conn);
+		mf_conn_free(conn);
+		free_env(&conf, &env);
+	}
+	/* no message at all: nothing to feed */
+	assert_int_equal(mf_stage_body(f->conn, body, 4), MF_V_SKIP);
+}
+
+/* test_from_domain - the From domain kept for the log line */
+static void
+test_from_domain(void **state)
+{
+	static const struct {
+		const char *name, *value, *want;
+	} t[] = {
+		{ "display name", " Alice <alice@Example.ORG>", "example.org" },
+		{ "bare", " bob@Example.COM (Bob)", "example.com" },
+		{ "list", " a@one.example, b@two.example", "one.example" },
+		{ "folded", "\n\tc@Three.Example", "three.example" },
+		{ "quoted local part", " \"x y\"@four.example",
+		    "four.example" },
+		{ "space inside", " a b@four.example", "" },
+		{ "two at signs", " <a@b@five.example>", "" },
+		{ "no domain", " <alice>", "" },
+		{ "unclosed bracket", " Alice <alice@six.example", "" },
+		{ "empty", "", "" },
+	};
+	struct fixture *f = *state;
+	struct mf_edits e;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(start(f->conn, "192.0.2.7", NULL),
+		    MF_V_CONTINUE);
+		mf_stage_header(f->conn, "From", t[i].value);
+		if (strcmp(f->conn->msg->from_domain, t[i].want) != 0)
+			fail_msg("%s: got [%s], want [%s]", t[i].name,
+			    f->conn->msg->from_domain, t[i].want);
+		assert_int_equal(eom(f->conn, &e), MF_V_ACCEPT);
+		mf_edits_release(&e);
+	}
+	mf_stage_close(f->conn);
+}
+
 int
 main(void)
 {
@@ -302,6 +459,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test_setup_teardown(test_spf_identity, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_body_skip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_from_domain, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests_name("mf_stage", tests, NULL, NULL);

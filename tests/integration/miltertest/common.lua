@@ -71,8 +71,11 @@ function header(conn, name, value)
 	expect(conn, SMFIR_CONTINUE, "header " .. name)
 end
 
--- finish - end of headers, body, end of message; returns the eom reply
-function finish(conn, body)
+-- finish - end of headers, body, end of message; returns the eom reply.
+-- The body is answered SMFIR_SKIP when it cannot change the verdict
+-- (unsigned mail, SMFIP_SKIP negotiated), SMFIR_CONTINUE otherwise;
+-- body_want says which one (default: either).
+function finish(conn, body, body_want)
 	if mt.eoh(conn) ~= nil then
 		fail("mt.eoh failed")
 	end
@@ -81,7 +84,13 @@ function finish(conn, body)
 		if mt.bodystring(conn, body) ~= nil then
 			fail("mt.bodystring failed")
 		end
-		expect(conn, SMFIR_CONTINUE, "body")
+		local got = mt.getreply(conn)
+		if got ~= SMFIR_CONTINUE and got ~= SMFIR_SKIP then
+			fail("body: got reply " .. tostring(got))
+		end
+		if body_want ~= nil and got ~= body_want then
+			fail("body: got reply " .. tostring(got) .. ", want " .. tostring(body_want))
+		end
 	end
 	if mt.eom(conn) ~= nil then
 		fail("mt.eom failed")
@@ -90,7 +99,7 @@ function finish(conn, body)
 end
 
 -- send_file - headers and body of an RFC 5322 file with CRLF line ends
-function send_file(conn, path)
+function send_file(conn, path, body_want)
 	local f = io.open(path, "rb")
 	if f == nil then
 		fail("cannot open " .. path)
@@ -113,7 +122,7 @@ function send_file(conn, path)
 	for _, h in ipairs(fields) do
 		header(conn, h.name, h.value)
 	end
-	return finish(conn, body)
+	return finish(conn, body, body_want)
 end
 
 -- ar - the Authentication-Results value the milter added, or fail
