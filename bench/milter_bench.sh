@@ -294,7 +294,7 @@ report() {
 	echo "<!-- milter:begin -->"
 	echo "## milter: mailtally-milter vs opendkim (DKIM verify)"
 	echo
-	echo "Measured by \`bench/milter_bench.sh\` on $(date -u "+%Y-%m-%d %H:%M UTC") (tree $(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null || echo "?")),"
+	echo "Measured by \`bench/milter_bench.sh\`, finished $(date -u "+%Y-%m-%d %H:%M UTC") (tree $(git -C "$top_srcdir" rev-parse --short HEAD 2>/dev/null || echo "?")),"
 	echo "$CORES cores, load average $LOAD0 before and $LOAD1 after (the"
 	echo "machine is shared with other work: absolute numbers can move by 2x between"
 	echo "runs; the milters run interleaved at each N, so their ratios move less)."
