@@ -195,8 +195,8 @@ cat <<EOF
     Postfix smtpd  127.0.0.1:$ST_SMTP_PORT   $ST_PF/main.cf, log $ST_MAILLOG
     SPF: dom1.example allows 192.0.2.5; dom2.example allows 192.0.2.5 and 192.0.2.6
     Every SMTP session comes from 127.0.0.1 and names the client address to
-    check with XCLIENT (libspf2 passes any loopback client), so 192.0.2.5 and
-    203.0.113.7 are only what Postfix and mailtally are told; nothing
+    check with XCLIENT, so one machine can play several senders: 192.0.2.5
+    and 203.0.113.7 are only what Postfix and mailtally are told; nothing
     connects to them.
 EOF
 

@@ -19,10 +19,10 @@
 #	ST_ON_EXIT to a command that runs before the stack is stopped; one
 #	that sets ST_KEEP_RUNNING=1 leaves everything running (demo --keep).
 #
-#	Client addresses. Every connection comes from 127.0.0.1, but libspf2
-#	gives any loopback client an SPF "pass" (SPF_REASON_LOCALHOST, "a
-#	free ride"), so SPF pass and fail cannot be shown with 127.0.0.x
-#	source addresses. Instead the client announces the address to check
+#	Client addresses. Every connection comes from 127.0.0.1, and the
+#	SPF records name documentation addresses, so that the suite never
+#	depends on which loopback addresses a machine has configured.
+#	Instead the client announces the address to check
 #	with XCLIENT (smtpd_authorized_xclient_hosts = 127.0.0.1), as a
 #	Postfix operator would test: Postfix, the milter and the policy
 #	daemon then all see that address. The announced addresses are RFC
