@@ -258,8 +258,12 @@ cm_log_close(void)
  * vlog - format and write one diagnostic. Text: "warning: msg" with
  * control bytes as \xHH (a caller may have forgotten cm_log_str());
  * JSON: {"ts","host","program","level","msg"}. "err" is an errno to
- * append, or 0.
+ * append, or 0. The format attribute lets the compiler check fmt at
+ * each cm_log_*() call site instead of here.
  */
+static void vlog(int, int, const char *, va_list)
+    __attribute__((__format__(printf, 3, 0)));
+
 static void
 vlog(int level, int err, const char *fmt, va_list ap)
 {

@@ -42,7 +42,9 @@
  *	line (UTC, millisecond precision), without the closing brace.
  *
  *	cm_log_str() escapes and caps an untrusted string for a diagnostic
- *	into a caller's buffer (see cm_log.h).
+ *	into a caller's buffer (see cm_log.h): every byte outside printable
+ *	ASCII, and '"' and '\', as \xHH, so its output can sit inside a
+ *	quoted field of a text line.
  * SECURITY
  *	Every byte given to these functions may come from a peer. Nothing
  *	is copied unescaped except printable ASCII and (JSON only) valid
@@ -185,6 +187,17 @@ cm_log_text_val(struct cm_buf *b, const char *s, size_t n, int capped)
 	cm_log_text_quoted(b, '"', s, n, capped, '"');
 }
 
+/*
+ * log_str_escaped - does cm_log_str() write c as \xHH: control bytes,
+ * non-ASCII, and the quote and backslash, so that a value cannot end a
+ * quoted field or fake an escape on the line
+ */
+static int
+log_str_escaped(unsigned char c)
+{
+	return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
 /* cm_log_str - escape and cap an untrusted string for a diagnostic */
 const char *
 cm_log_str(char *buf, size_t bufsize, const char *s, size_t len, size_t max)
@@ -201,14 +214,14 @@ cm_log_str(char *buf, size_t bufsize, const char *s, size_t len, size_t max)
 	capped = len > max;
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
-		need += (c < 0x20 || c >= 0x7f || c == '\\') ? 4 : 1;
+		need += log_str_escaped(c) ? 4 : 1;
 	}
 	if (need > bufsize - 1)
 		capped = 1;
 	lim = capped && bufsize - 1 >= 3 ? bufsize - 1 - 3 : bufsize - 1;
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
-		if (c < 0x20 || c >= 0x7f || c == '\\') {
+		if (log_str_escaped(c)) {
 			if (o + 4 > lim)
 				break;
 			snprintf(buf + o, 5, "\\x%02x", c);

@@ -129,8 +129,11 @@ void cm_panic(const char *, ...)
 
 /*
  * cm_log_str - escape and cap an untrusted string for a diagnostic line.
- * Writes at most bufsize-1 bytes plus NUL (non-printables as \xHH, "..."
- * when capped at max input bytes) and returns buf.
+ * Writes at most bufsize-1 bytes plus NUL and returns buf. Control bytes,
+ * non-ASCII bytes, '"' and '\' become \xHH (\x22, \x5c), never \" or
+ * \\, so the result may be put inside "..." on a log line and a reader
+ * unescapes one form only; "..." is appended when capped at max input
+ * bytes or by bufsize.
  */
 const char *cm_log_str(char *buf, size_t bufsize, const char *s, size_t len,
     size_t max);

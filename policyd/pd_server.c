@@ -193,30 +193,21 @@ conn_close(struct pd_conn *c)
 /*
  * log_sample - a protocol error, with an escaped sample of the line
  *
- * cm_log_str() escapes control and non-ASCII bytes; a double quote is
- * escaped here as well, so a client cannot end the quoted sample and
- * forge key=value pairs on the line.
+ * cm_log_str() writes control and non-ASCII bytes, '"' and '\\' as \xHH,
+ * so a client cannot end the quoted sample and forge key=value pairs on
+ * the line.
  */
 static void
 log_sample(struct pd_conn *c, const char *why)
 {
-	char esc[4 * PD_SAMPLE_MAX + 8], sample[4 * sizeof esc];
+	char esc[4 * PD_SAMPLE_MAX + 8];
 	const struct pd_parser *p = &c->parser;
-	size_t i, o = 0;
 
 	cm_log_str(esc, sizeof esc, p->sample != NULL ? p->sample : "",
 	    p->sample_len, PD_SAMPLE_MAX);
-	for (i = 0; esc[i] != '\0' && o + 5 < sizeof sample; i++) {
-		if (esc[i] == '"') {
-			memcpy(sample + o, "\\x22", 4);
-			o += 4;
-		} else
-			sample[o++] = esc[i];
-	}
-	sample[o] = '\0';
 	cm_log_warnx("%s: connect client=%s action=close reason=\"%s\" "
 		     "attributes=%zu bytes=%zu sample=\"%s\"",
-	    c->id, c->peer, why, p->req->nattr, p->req->used, sample);
+	    c->id, c->peer, why, p->req->nattr, p->req->used, esc);
 }
 
 /*

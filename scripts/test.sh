@@ -1,14 +1,15 @@
 #!/bin/sh
 # test.sh - build mailtally and run every test: the plain build with
-# -Werror, the same under ASan+UBSan, the unit tests under valgrind, a
+# -Werror, the same under ASan+UBSan, the unit and fuzz replay tests
+# again under clang's ASan+UBSan, the unit tests under valgrind, a
 # short libFuzzer run of every fuzz target, and make distcheck. Ends with
 # one summary line "N passed, N failed".
 #
 # Usage: scripts/test.sh [--quick]   (--quick: plain build and make check only)
 #
-# Builds happen out of tree in build/plain, build/asan and build/dist, so
-# the source tree stays clean. Integration tests start their own
-# redis-server, dnsmasq and Postfix on loopback and stop them.
+# Builds happen out of tree in build/plain, build/asan, build/clang-asan
+# and build/dist, so the source tree stays clean. Integration tests start
+# their own redis-server, dnsmasq and Postfix on loopback and stop them.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -67,9 +68,10 @@ build() {
 	cd "$top"
 }
 
-# check DIR - make check in DIR, print failures' logs, add the counts
+# check DIR [TARGET] - make check (or TARGET, e.g. check-unit) in DIR,
+# print failures' logs, add the counts
 check() {
-	(cd "$1" && make -j2 check >check.log 2>&1)
+	(cd "$1" && make -j2 "${2:-check}" >check.log 2>&1)
 	rc=$?
 	grep -E '^(PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):' "$1/check.log" | grep -v '^PASS' || true
 	count_log "$1"
@@ -93,6 +95,15 @@ if [ $quick = no ]; then
 	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    phase check-asan check build/asan
+
+	# clang's ASan+UBSan differ from gcc's (other checks, other
+	# instrumentation); the unit tests and fuzz corpus replays catch what
+	# they add, so the slow integration suites are not run a third time.
+	phase build-clang-asan build build/clang-asan --enable-werror \
+	    --enable-sanitizers CC=clang CFLAGS="-O1 -g" &&
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    phase check-clang-asan check build/clang-asan check-unit
 
 	phase valgrind scripts/valgrind.sh build/plain
 	vg=$(cat build/plain/valgrind.count 2>/dev/null || echo "0 1")

@@ -12,6 +12,9 @@
  *	bytes without control bytes, normalization is idempotent
  *	(norm(norm(x)) == norm(x)), the domain is lower-case ASCII, and a
  *	failure leaves "" and a reason. Any broken promise aborts.
+ * DIAGNOSTICS
+ *	A broken invariant aborts: the crash is the failure that libFuzzer
+ *	and the replay driver (replay.c, TAP) report; exit status 0 otherwise.
  */
 #include "config.h"
 

@@ -16,6 +16,9 @@
  *	line parses (json_check.h), the text line is printable ASCII, and
  *	neither passes CM_LOG_LINE_MAX. cm_log_str() and cm_event_emit()
  *	run on the same bytes. Any broken promise aborts.
+ * DIAGNOSTICS
+ *	A broken invariant aborts: the crash is the failure that libFuzzer
+ *	and the replay driver (replay.c, TAP) report; exit status 0 otherwise.
  */
 #include "config.h"
 

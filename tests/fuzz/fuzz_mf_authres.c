@@ -3,6 +3,8 @@
  *
  * NAME
  *	fuzz_mf_authres - Authentication-Results builder and matcher on fuzz bytes
+ * SYNOPSIS
+ *	tests/fuzz/fuzz_mf_authres [FILE|DIR ...]
  * DESCRIPTION
  *	Input: a NUL-separated list of fields. The first byte picks the
  *	mode. Matcher mode: field 1 is the authserv-id, the rest of the
@@ -12,6 +14,9 @@
  *	printable ASCII folded with LF + TAB only, and, built for a valid
  *	authserv-id, must be recognized as ours by the matcher (what we add
  *	we would also remove when it came back forged).
+ * DIAGNOSTICS
+ *	A broken invariant aborts: the crash is the failure that libFuzzer
+ *	and the replay driver (replay.c, TAP) report; exit status 0 otherwise.
  */
 #include "config.h"
 

@@ -2,11 +2,16 @@
  * FUZZ-SOURCES: policyd/pd_limits.c
  * NAME
  *	fuzz_pd_limits - libFuzzer target of the limit grammar
+ * SYNOPSIS
+ *	tests/fuzz/fuzz_pd_limits [FILE|DIR ...]
  * DESCRIPTION
  *	Input: "NAME\nVALUE" (no newline: the whole input is the value of a
  *	limit named "x"). Every limit that parses must format back to text
  *	that parses to the same limit (round trip); override values are
  *	parsed too. Aborts on a broken invariant.
+ * DIAGNOSTICS
+ *	A broken invariant aborts: the crash is the failure that libFuzzer
+ *	and the replay driver (replay.c, TAP) report; exit status 0 otherwise.
  */
 #include "config.h"
 

@@ -2,11 +2,16 @@
  * FUZZ-SOURCES: policyd/pd_proto.c
  * NAME
  *	fuzz_pd_proto - libFuzzer target of the policy request parser
+ * SYNOPSIS
+ *	tests/fuzz/fuzz_pd_proto [FILE|DIR ...]
  * DESCRIPTION
  *	Parses the input as a stream of pipelined requests, whole and then
  *	in chunks whose size comes from the first byte, and checks that
  *	both give the same requests; every attribute must be found again
  *	by pd_request_get(). The input is also tried as a reply line.
+ * DIAGNOSTICS
+ *	A broken invariant aborts: the crash is the failure that libFuzzer
+ *	and the replay driver (replay.c, TAP) report; exit status 0 otherwise.
  */
 #include "config.h"
 

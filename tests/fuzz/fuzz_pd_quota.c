@@ -3,6 +3,8 @@
  * FUZZ-LIBS: -lhiredis -levent -lcrypto
  * NAME
  *	fuzz_pd_quota - libFuzzer target of the quota decisions
+ * SYNOPSIS
+ *	tests/fuzz/fuzz_pd_quota [FILE|DIR ...]
  * DESCRIPTION
  *	Input: "name=value" lines, as the transport's parser hands them over
  *	(any bytes but NUL and newline in names and values). Each input is
@@ -10,6 +12,9 @@
  *	kind, exemptions and a reply template that expands the identity.
  *	The reply must be one line of printable ASCII starting "action=".
  *	The engine is rebuilt every 4096 inputs so the store stays small.
+ * DIAGNOSTICS
+ *	A broken invariant aborts: the crash is the failure that libFuzzer
+ *	and the replay driver (replay.c, TAP) report; exit status 0 otherwise.
  */
 #include "config.h"
 

@@ -150,7 +150,7 @@ static int
 exchange(int fd, const char *data, size_t len, int want, FILE *out)
 {
 	char buf[65536];
-	size_t off = 0, got = 0;
+	size_t off = 0;
 	ssize_t n;
 	struct pollfd pfd;
 	int replies = 0, rc;
@@ -179,7 +179,6 @@ exchange(int fd, const char *data, size_t len, int want, FILE *out)
 			replies++;
 		replies += count_replies(buf, (size_t)n);
 		prev = buf[n - 1];
-		got += (size_t)n;
 		if (want > 0 && replies >= want)
 			return 0;
 	}

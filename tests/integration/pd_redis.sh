@@ -90,6 +90,7 @@ EOC
 
 # The driver reads commands from a fifo; cmd waits for its result line.
 mkfifo "$T/in"
+: > "$T/out" # cmd() reads it before the driver may have opened it
 "$DRIVE" -c "$T/c.conf" < "$T/in" > "$T/out" 2> "$T/err" &
 DPID=$!
 exec 3> "$T/in"

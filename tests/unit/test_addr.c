@@ -8,6 +8,9 @@
  *	normalized form (or the error) and, when good, for idempotence;
  *	length limits at and one past the bound; cm_addr_domain();
  *	cm_addr_hash() against an RFC 4231 test vector and for stability.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

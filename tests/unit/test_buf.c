@@ -8,6 +8,9 @@
  *	formatted appends that must grow the buffer, NUL bytes in content,
  *	consume, reset and release; cm_strlcpy() truncation; the start-up
  *	allocators; the clocks never go backwards.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

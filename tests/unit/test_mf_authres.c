@@ -1,11 +1,16 @@
 /*
  * NAME
  *	test_mf_authres - Authentication-Results builder and forged-header matcher
+ * SYNOPSIS
+ *	tests/unit/test_mf_authres
  * DESCRIPTION
  *	Table-driven: header values built from verdicts (folding, quoting of
  *	reason and hostile values, several signatures), and the RFC 8601
  *	authserv-id matcher on forged headers (case, comments, version,
  *	quoted ids, near misses).
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

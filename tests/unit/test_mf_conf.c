@@ -1,11 +1,16 @@
 /*
  * NAME
  *	test_mf_conf - mailtally-milter configuration and action rules
+ * SYNOPSIS
+ *	tests/unit/test_mf_conf
  * DESCRIPTION
  *	Table-driven: defaults, accepted and rejected configuration texts
  *	(the error names the key), reply texts, and the result-to-action
  *	table (which rule decides, the most severe action wins, which
  *	reply goes out).
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

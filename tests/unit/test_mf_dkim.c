@@ -11,6 +11,9 @@
  *	the settings and wants a list of per-signature results and a reason.
  *	RFC 6376 Appendix C (c=simple/simple) checks that folded values
  *	given with bare LF still verify.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

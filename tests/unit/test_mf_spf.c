@@ -9,6 +9,9 @@
  *	(mf_dns_txt, mf_dns_name) with hostile input, the result words, and
  *	mf_spf_check() on inputs that need no lookup. The DNS paths are
  *	covered by tests/integration/conformance_spf.sh.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

@@ -1,6 +1,8 @@
 /*
  * NAME
  *	test_mf_stage - the stage functions, hermetic (no DNS answers)
+ * SYNOPSIS
+ *	tests/unit/test_mf_stage
  * DESCRIPTION
  *	Drives mf_stage_* as the libmilter callbacks do and checks the
  *	header edits and the auth log line: forged Authentication-Results
@@ -10,6 +12,9 @@
  *	MAIL FROM that does not normalize (a closed loopback port as name
  *	server: no answers needed); the body skipped when it cannot change
  *	the verdict.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

@@ -7,6 +7,9 @@
  *	Defaults of every key; good files; a table of bad files, each
  *	failing with the key named in the message; -n output that loads
  *	back to the same configuration; the Redis URL grammar.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

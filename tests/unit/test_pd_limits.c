@@ -9,6 +9,9 @@
  *	parse to the same limit again); each bad one must fail with a
  *	reason. Hostile input: overlong names and numbers, quotes, control
  *	bytes, overflow. Overrides' MAX too.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

@@ -1,10 +1,15 @@
 /*
  * NAME
  *	test_pd_proto - policy request parser and reply writer, hostile table
+ * SYNOPSIS
+ *	tests/unit/test_pd_proto
  * DESCRIPTION
  *	Each case is fed whole, then again one byte at a time, then in
  *	chunks of 7 bytes; all three must give the same status, reason,
  *	attributes and consumed byte count.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

@@ -10,6 +10,9 @@
  *	retried instance counts once, monitor mode, exemptions, overrides,
  *	reply expansion, rolling and calendar windows. Also asserts on the
  *	quota log line.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 

@@ -10,6 +10,9 @@
  *	across years. The wanted values were computed independently with
  *	Python's zoneinfo (first instant of each local date). Rolling
  *	windows: slot length, slot count, covered span. Zone names.
+ * DIAGNOSTICS
+ *	TAP through cmocka: one line per test, "not ok" with the reason
+ *	when one fails; the exit status is then non-zero.
  */
 #include "config.h"
 
