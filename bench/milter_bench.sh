@@ -7,7 +7,9 @@
 #  - generates a signed corpus and its DNS zone (bench/make_corpus.py) in a
 #    mktemp -d directory;
 #  - starts dnsmasq on 127.0.0.x port 53 (the first free x from 2) serving
-#    the keys: opendkim's Nameservers option takes an address, no port;
+#    the keys with a TTL of 300 s (local-ttl: dnsmasq's default for its own
+#    records is 0, which no cache keeps): opendkim's Nameservers option
+#    takes an address, no port;
 #  - for opendkim (Debian package, Mode v) and mailtally-milter (if built),
 #    over a unix socket and over TCP (127.0.0.1, ports from 26000), runs
 #    milter_load at N = 1, 4, 16 connections, recording the milter's CPU
@@ -125,6 +127,7 @@ no-resolv
 no-hosts
 local=/#/
 cache-size=1000
+local-ttl=300
 conf-file=$T/corpus/zone.conf
 EOF
 	dnsmasq -k -C "$T/dnsmasq.conf" --log-facility="$T/dnsmasq.log" \
@@ -304,7 +307,11 @@ report() {
 	echo "  (3/4) or simple/simple (1/4); tampered ones have one body byte or the"
 	echo "  signed Subject changed and must get dkim=fail."
 	echo "- DNS: one dnsmasq on $DNS_IP:53 for both milters (opendkim"
-	echo "  \`Nameservers $DNS_IP\`, mailtally \`dns_nameservers = $DNS_IP\`)."
+	echo "  \`Nameservers $DNS_IP\`, mailtally \`dns_nameservers = $DNS_IP\`),"
+	echo "  records served with a TTL of 300 s (\`local-ttl=300\`; dnsmasq's default"
+	echo "  for its own records is 0, which no resolver cache keeps, as a real"
+	echo "  zone's DKIM keys would be). Same TTL for both milters; mailtally sets"
+	echo "  no cache-min-ttl, so it caches only what the TTL allows."
 	echo "- opendkim $("$OPENDKIM" -V 2>&1 | sed -n 's/.*Filter v//p' | head -1) (Debian), \`Mode v\`, defaults otherwise: no"
 	echo "  \`QueryCache\`, so one DNS query per message; the opendkim+QueryCache"
 	echo "  rows (unix only) turn its key cache on, for reference. The targets"

@@ -21,6 +21,20 @@
  *	little: without a reply to DATA, Postfix's next packet waits on a
  *	delayed ACK (about 90 ms per message over TCP).
  *
+ *	Steps whose stage never decides anything (connect, HELO, each
+ *	header, end of headers, body) are asked for without a reply
+ *	(SMFIP_NR_CONN, _HELO, _HDR, _EOH, _BODY, each only if the MTA
+ *	offers it): their callbacks answer SMFIS_NOREPLY, which saves one
+ *	round trip each. Limits met in the headers (too many, too large)
+ *	already end in a verdict at end of message, so nothing is lost.
+ *	The flags are asked for only once the connection context exists,
+ *	so a step that finds no context has a reply to give its internal
+ *	error verdict in. With
+ *	SMFIP_NR_BODY the body cannot be skipped (no reply to carry
+ *	SMFIS_SKIP): a round trip per message is worth more than the body
+ *	chunks after the first of an unsigned message. MAIL FROM (early
+ *	SPF reject), RCPT TO, DATA and end of message keep their replies.
+ *
  *	At end of message, forged Authentication-Results headers are deleted
  *	from the last to the first (smfi_chgheader() with a NULL value and
  *	the occurrence number), then Received-SPF and our header are
@@ -52,6 +66,11 @@
 
 static const struct mf_env *cb_env;
 
+/* NR_WANT - the steps asked for without a reply, if the MTA offers */
+#define NR_WANT                                                                \
+	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_EOH |         \
+	    SMFIP_NR_BODY)
+
 /* verdict - map an mf_stage verdict to a libmilter status */
 static sfsistat
 verdict(SMFICTX *ctx, int v, struct mf_reply *r)
@@ -69,6 +88,18 @@ verdict(SMFICTX *ctx, int v, struct mf_reply *r)
 	default:
 		return SMFIS_ACCEPT;
 	}
+}
+
+/*
+ * quiet - the answer of a step that replies only without SMFIP_NR_*
+ * (flag): the stage's verdict is always MF_V_CONTINUE there.
+ */
+static sfsistat
+quiet(SMFICTX *ctx, const struct mf_conn *conn, unsigned long flag, int v)
+{
+	if (conn != NULL && (conn->noreply & flag) != 0)
+		return SMFIS_NOREPLY;
+	return verdict(ctx, v, NULL);
 }
 
 /* conn_of - the connection context, created on first use */
@@ -132,8 +163,12 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	*pf3 = 0;
 	if ((conn = conn_of(ctx)) == NULL)
 		return SMFIS_TEMPFAIL;
+	/* Only with a context: a step without one must be able to reply. */
+	*pf1 |= f1 & NR_WANT;
 	conn->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
-	conn->can_skip = (*pf1 & SMFIP_SKIP) != 0;
+	conn->noreply = *pf1 & NR_WANT;
+	conn->can_skip = (*pf1 & SMFIP_SKIP) != 0 &&
+	    (*pf1 & SMFIP_NR_BODY) == 0;
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		if (smfi_setsymlist(ctx, SMFIM_ENVFROM,
 			"i {auth_authen} {tls_version} {cipher} {cipher_bits}") !=
@@ -163,7 +198,8 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		inet_ntop(AF_INET6,
 		    &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, ip,
 		    sizeof(ip));
-	return verdict(ctx, mf_stage_connect(conn, hostname, ip), NULL);
+	return quiet(ctx, conn, SMFIP_NR_CONN,
+	    mf_stage_connect(conn, hostname, ip));
 }
 
 /* cb_helo - the HELO name */
@@ -174,7 +210,7 @@ cb_helo(SMFICTX *ctx, char *helo)
 
 	if ((conn = conn_of(ctx)) == NULL)
 		return internal(ctx, "helo");
-	return verdict(ctx, mf_stage_helo(conn, helo), NULL);
+	return quiet(ctx, conn, SMFIP_NR_HELO, mf_stage_helo(conn, helo));
 }
 
 /* cb_envfrom - a new message */
@@ -228,7 +264,8 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if ((conn = smfi_getpriv(ctx)) == NULL)
 		return internal(ctx, "header");
-	return verdict(ctx, mf_stage_header(conn, name, value), NULL);
+	return quiet(ctx, conn, SMFIP_NR_HDR,
+	    mf_stage_header(conn, name, value));
 }
 
 /* cb_eoh - end of headers */
@@ -239,7 +276,7 @@ cb_eoh(SMFICTX *ctx)
 
 	if ((conn = smfi_getpriv(ctx)) == NULL)
 		return internal(ctx, "eoh");
-	return verdict(ctx, mf_stage_eoh(conn), NULL);
+	return quiet(ctx, conn, SMFIP_NR_EOH, mf_stage_eoh(conn));
 }
 
 /* cb_body - a body chunk; SMFIS_SKIP once the rest is not needed */
@@ -251,9 +288,12 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
 
 	if ((conn = smfi_getpriv(ctx)) == NULL)
 		return internal(ctx, "body");
-	if ((v = mf_stage_body(conn, p, len)) == MF_V_SKIP)
-		return conn->can_skip ? SMFIS_SKIP : SMFIS_CONTINUE;
-	return verdict(ctx, v, NULL);
+	if ((v = mf_stage_body(conn, p, len)) == MF_V_SKIP) {
+		if (conn->can_skip)
+			return SMFIS_SKIP;
+		v = MF_V_CONTINUE;
+	}
+	return quiet(ctx, conn, SMFIP_NR_BODY, v);
 }
 
 /* apply_edits - delete forged headers, insert ours */

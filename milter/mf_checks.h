@@ -147,6 +147,7 @@ struct mf_dns_reply {
 	const int *len;
 	const void *packet;
 	size_t packet_len;
+	int ttl; /* seconds the answer may be kept (0 when not given) */
 	void *res; /* private */
 };
 

@@ -87,6 +87,7 @@ struct mf_conn {
 	int internal;
 	int leadspc; /* SMFIP_HDR_LEADSPC negotiated */
 	int can_skip; /* SMFIP_SKIP negotiated: SMFIS_SKIP in xxfi_body */
+	unsigned long noreply; /* SMFIP_NR_* negotiated: answer NOREPLY */
 	struct mf_msg *msg;
 };
 

@@ -155,6 +155,7 @@ mf_dkim_lib_free(struct mf_dkim_lib *lib)
 		return;
 	if (lib->lib)
 		dkim_close(lib->lib);
+	mf_dkimdns_fini(lib);
 	free(lib);
 }
 

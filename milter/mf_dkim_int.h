@@ -15,9 +15,11 @@ struct mf_dkim_lib {
 	struct mf_dns *dns;
 	unsigned min_key_bits;
 	unsigned max_signatures;
+	struct mf_dkimdns_cache *cache; /* key answers, by their TTL */
 };
 
 void mf_dkimdns_init(struct mf_dkim_lib *);
+void mf_dkimdns_fini(struct mf_dkim_lib *);
 void mf_dkimsig_fill(DKIM_SIGINFO *, unsigned min_key_bits,
     struct mf_dkim_sig *out);
 int mf_dkimsig_rank(int result);

@@ -6,6 +6,7 @@
  *	#include "mf_dkim_int.h"
  *
  *	void mf_dkimdns_init(struct mf_dkim_lib *);
+ *	void mf_dkimdns_fini(struct mf_dkim_lib *);
  * DESCRIPTION
  *	libopendkim takes a resolver as four hooks (dkim_dns_set_query_*):
  *	start, wait for the reply, cancel. mf_dns is synchronous with its
@@ -16,6 +17,13 @@
  *	SERVFAIL packet would read as "no key", a permerror.) NXDOMAIN and
  *	NODATA packets are passed on; should libunbound give no packet, a
  *	minimal one with the right RCODE is made here.
+ *
+ *	Key answers (status OK) are also kept here, for the TTL libunbound
+ *	reports (what is left of the record's TTL; 0 keeps nothing), in a
+ *	small direct-mapped table shared by every thread. libunbound has the
+ *	same answer in its cache, but reaching it from a worker thread costs
+ *	three thread hand-offs (its background thread and our dispatcher);
+ *	a hit here costs one mutex. No minimum TTL is applied.
  * DIAGNOSTICS
  *	start returns -1 when out of memory or the name is too long.
  * SECURITY
@@ -27,9 +35,11 @@
 #include <sys/time.h>
 #include <sys/types.h>
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <opendkim/dkim.h>
 
@@ -40,6 +50,87 @@ struct mf_dkimdns_q {
 	int status; /* DKIM_DNS_* for waitreply */
 	size_t bytes;
 };
+
+#define MF_DKIMDNS_SLOTS 256
+#define MF_DKIMDNS_PKT_MAX 4096 /* larger answers are not kept */
+
+struct mf_dkimdns_ent {
+	char name[256]; /* "" when free */
+	int type;
+	time_t expires; /* CLOCK_MONOTONIC seconds */
+	size_t len;
+	unsigned char *pkt;
+};
+
+struct mf_dkimdns_cache {
+	pthread_mutex_t lock;
+	struct mf_dkimdns_ent ent[MF_DKIMDNS_SLOTS];
+};
+
+/* mf_dkimdns_now - monotonic seconds */
+static time_t
+mf_dkimdns_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* mf_dkimdns_slot - the table entry of (name, type): FNV-1a */
+static struct mf_dkimdns_ent *
+mf_dkimdns_slot(struct mf_dkimdns_cache *c, const char *name, int type)
+{
+	unsigned h = 2166136261u ^ (unsigned)type;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return &c->ent[h % MF_DKIMDNS_SLOTS];
+}
+
+/* mf_dkimdns_get - a kept answer into buf; its length, or 0 */
+static size_t
+mf_dkimdns_get(struct mf_dkimdns_cache *c, const char *name, int type,
+    unsigned char *buf, size_t buflen)
+{
+	struct mf_dkimdns_ent *e;
+	size_t n = 0;
+
+	if (c == NULL || strlen(name) >= sizeof(e->name))
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	e = mf_dkimdns_slot(c, name, type);
+	if (e->type == type && strcmp(e->name, name) == 0 &&
+	    e->expires > mf_dkimdns_now() && e->len <= buflen) {
+		memcpy(buf, e->pkt, e->len);
+		n = e->len;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+/* mf_dkimdns_put - keep an answer for ttl seconds (replaces its slot) */
+static void
+mf_dkimdns_put(struct mf_dkimdns_cache *c, const char *name, int type,
+    const void *pkt, size_t len, int ttl)
+{
+	struct mf_dkimdns_ent *e;
+	unsigned char *copy;
+
+	if (c == NULL || ttl <= 0 || len == 0 || len > MF_DKIMDNS_PKT_MAX ||
+	    strlen(name) >= sizeof(e->name) || (copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, pkt, len);
+	pthread_mutex_lock(&c->lock);
+	e = mf_dkimdns_slot(c, name, type);
+	free(e->pkt);
+	memcpy(e->name, name, strlen(name) + 1); /* length checked above */
+	e->type = type;
+	e->expires = mf_dkimdns_now() + ttl;
+	e->pkt = copy;
+	e->len = len;
+	pthread_mutex_unlock(&c->lock);
+}
 
 /*
  * mf_dkimdns_packet - a minimal reply (header + question) for a lookup
@@ -90,8 +181,17 @@ mf_dkimdns_start(void *srv, int type, unsigned char *query, unsigned char *buf,
 
 	if ((q = calloc(1, sizeof *q)) == NULL)
 		return -1;
-	mf_dns_lookup(lib->dns, (const char *)query, type, &r);
 	q->status = DKIM_DNS_SUCCESS;
+	q->bytes = mf_dkimdns_get(lib->cache, (const char *)query, type, buf,
+	    buflen);
+	if (q->bytes > 0) {
+		*qh = q;
+		return 0;
+	}
+	mf_dns_lookup(lib->dns, (const char *)query, type, &r);
+	if (r.status == MF_DNS_OK && r.packet != NULL)
+		mf_dkimdns_put(lib->cache, (const char *)query, type, r.packet,
+		    r.packet_len, r.ttl);
 	if (r.status == MF_DNS_TEMPFAIL) {
 		q->status = DKIM_DNS_ERROR;
 	} else if (r.packet != NULL && r.packet_len > 0) {
@@ -163,6 +263,12 @@ mf_dkimdns_conf(void *srv, const char *arg)
 void
 mf_dkimdns_init(struct mf_dkim_lib *lib)
 {
+	/* Without the table (out of memory) every lookup goes to mf_dns. */
+	if ((lib->cache = calloc(1, sizeof *lib->cache)) != NULL &&
+	    pthread_mutex_init(&lib->cache->lock, NULL) != 0) {
+		free(lib->cache);
+		lib->cache = NULL;
+	}
 	dkim_dns_set_close(lib->lib, mf_dkimdns_close);
 	dkim_dns_set_nslist(lib->lib, mf_dkimdns_conf);
 	dkim_dns_set_config(lib->lib, mf_dkimdns_conf);
@@ -171,4 +277,19 @@ mf_dkimdns_init(struct mf_dkim_lib *lib)
 	dkim_dns_set_query_start(lib->lib, mf_dkimdns_start);
 	dkim_dns_set_query_waitreply(lib->lib, mf_dkimdns_wait);
 	dkim_dns_set_query_cancel(lib->lib, mf_dkimdns_cancel);
+}
+
+/* mf_dkimdns_fini - free the kept answers */
+void
+mf_dkimdns_fini(struct mf_dkim_lib *lib)
+{
+	size_t i;
+
+	if (lib->cache == NULL)
+		return;
+	for (i = 0; i < MF_DKIMDNS_SLOTS; i++)
+		free(lib->cache->ent[i].pkt);
+	pthread_mutex_destroy(&lib->cache->lock);
+	free(lib->cache);
+	lib->cache = NULL;
 }

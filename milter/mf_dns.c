@@ -316,6 +316,7 @@ mf_dns_classify(int err, struct ub_result *res, struct mf_dns_reply *out)
 	}
 	out->packet = res->answer_packet;
 	out->packet_len = res->answer_len > 0 ? (size_t)res->answer_len : 0;
+	out->ttl = res->ttl > 0 ? res->ttl : 0;
 	out->res = res;
 	return out->status;
 }

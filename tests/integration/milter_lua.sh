@@ -25,7 +25,7 @@ MILTER=$top_builddir/milter/mailtally-milter
 DIR=$top_srcdir/tests/integration/miltertest
 SCRIPTS=${MT_SCRIPTS:-"t-forged t-reject t-internal t-softfail t-dkim t-hostile t-forged"}
 LOGCHECKS=10
-NTESTS=$(( $(echo $SCRIPTS | wc -w) + LOGCHECKS + 6 ))
+NTESTS=$(( $(echo $SCRIPTS | wc -w) + LOGCHECKS + 7 ))
 n=0
 
 ok() { n=$((n + 1)); echo "ok $n - $*"; }
@@ -116,6 +116,9 @@ port=$DPORT
 no-resolv
 no-hosts
 local=/#/
+log-queries
+log-facility=$T/dnsmasq.log
+local-ttl=300
 txt-record=pass.example,"v=spf1 ip4:192.0.2.0/24 -all"
 txt-record=mail.pass.example,"v=spf1 ip4:192.0.2.0/24 -all"
 txt-record=fail.example,"v=spf1 -all"
@@ -219,6 +222,22 @@ log_has "hostile messages logged" "mail_from=<hostile@pass.example>" \
 log_has "queue id from the macro" "^.*QID[0-9]*: auth "
 log_has "dkim pass logged" "dkim=pass:pass.example" \
     "message_id=\"<signed-relaxed@pass.example>\""
+
+# every signed message of t-dkim has the key of sel1._domainkey.pass.example,
+# served with a TTL of 300 s: one query for all of them
+if [ -z "$MT_SIGNED" ] || [ -z "$DKIM_TXT" ]; then
+	n=$((n + 1))
+	echo "ok $n - dkim key looked up once # SKIP no signed messages"
+else
+	q=$(grep -c 'query\[TXT\] sel1\._domainkey\.pass\.example' \
+	    $T/dnsmasq.log 2>/dev/null)
+	if [ "$q" = 1 ]; then
+		ok "dkim key looked up once, kept for its TTL"
+	else
+		notok "dkim key looked up once, kept for its TTL (got ${q:-0} queries)"
+		grep 'query\[' $T/dnsmasq.log 2>/dev/null | sed 's/^/# /' | head
+	fi
+fi
 
 if kill -0 $MPID 2>/dev/null; then
 	ok "milter still running after hostile input"

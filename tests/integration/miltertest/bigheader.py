@@ -31,8 +31,15 @@ def recv(s):
     return body
 
 
-def step(s, cmd, data=b""):
+# SMFIP_NR_* flag of each step: no reply comes when it was negotiated
+NR = {b"C": 0x1000, b"H": 0x2000, b"M": 0x4000, b"R": 0x8000,
+      b"T": 0x10000, b"L": 0x80, b"N": 0x40000, b"B": 0x80000}
+
+
+def step(s, cmd, data=b"", pflags=0):
     send(s, cmd, data)
+    if pflags & NR.get(cmd, 0):
+        return b"c"
     r = recv(s)
     return None if r is None else r[:1]
 
@@ -42,9 +49,11 @@ def main():
     s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
     # version 6, every action, every protocol step offered
     send(s, b"O", struct.pack("!III", 6, 0x1FF, 0x1FFFFF & ~0x100000))
-    if recv(s) is None:
+    r = recv(s)
+    if r is None or len(r) < 13:
         print("no negotiation reply")
         return 1
+    (pflags,) = struct.unpack("!I", r[9:13])
     steps = [
         (b"C", b"mail.pass.example\x004" + struct.pack("!H", 25) + b"192.0.2.7\x00"),
         (b"H", b"mail.pass.example\x00"),
@@ -57,7 +66,7 @@ def main():
     ]
     for cmd, data in steps:
         try:
-            r = step(s, cmd, data)
+            r = step(s, cmd, data, pflags)
         except OSError as e:
             print("connection dropped at %s: %s" % (cmd.decode(), e))
             return 0
