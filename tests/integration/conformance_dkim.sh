@@ -21,16 +21,7 @@
 # DIAGNOSTICS
 #	Skips when the corpora, dnsmasq or the driver are missing.
 set -u
-# MT_QUICK=1 (make distcheck through scripts/test.sh): the slow suites
-# have run already; say so in TAP and stop.
-case "${MT_QUICK:-0}" in
-0 | "") ;;
-*)
-	echo "1..1"
-	echo "ok 1 # SKIP MT_QUICK set"
-	exit 0
-	;;
-esac
+. "${top_srcdir:-.}/tests/integration/quick.sh"
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
 here=$top_srcdir/tests/integration
