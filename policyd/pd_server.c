@@ -11,18 +11,21 @@
  *	void	pd_server_free(struct pd_server *srv);
  *	size_t	pd_server_nconn(const struct pd_server *srv);
  * DESCRIPTION
- *	Each connection is a bufferevent. Bytes that arrive are fed to the
- *	incremental parser (pd_proto(3)); a complete request goes to
- *	pd_engine_decide() and reading stops being parsed until its reply
- *	is written, so a client that pipelines gets its replies in order
- *	and has at most one decision pending. Unparsed bytes wait in the
- *	input buffer, which stops growing at PD_INPUT_MAX (libevent's read
- *	watermark), and parsing stops while more than PD_OUTPUT_MAX reply
- *	bytes are waiting for a client that does not read.
+ *	Each connection is a socket with a read and a write event and two
+ *	evbuffers, read(2) into a scratch buffer (a bufferevent would ask
+ *	the kernel for the readable size first: one ioctl per request).
+ *	Bytes that arrive are fed to the incremental parser (pd_proto(3));
+ *	a complete request goes to pd_engine_decide() and reading stops
+ *	being parsed until its reply is written, so a client that
+ *	pipelines gets its replies in order and has at most one decision
+ *	pending. Unparsed bytes wait in the input buffer; reading stops
+ *	while it holds PD_INPUT_MAX bytes, and parsing stops while more
+ *	than PD_OUTPUT_MAX reply bytes are waiting for a client that does
+ *	not read.
  *
  *	A reply is written straight to the socket when nothing is queued
  *	before it (nearly always); only what the kernel does not take goes
- *	through the bufferevent's output buffer.
+ *	through the output buffer and the write event.
  *
  *	A request buffer (17 KiB) is taken from a small pool only while a
  *	request is being received, so an idle connection costs a few
@@ -66,7 +69,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -86,10 +88,13 @@
 #define PD_SAMPLE_MAX 100
 #define PD_REPLY_MAX 4096
 #define PD_FULL_LOG_MS 60000
+#define PD_READ_MAX 16384
 
 struct pd_conn {
 	struct pd_server *srv;
-	struct bufferevent *bev; /* NULL once closed */
+	int fd; /* -1 once closed */
+	struct event *rev, *wev;
+	struct evbuffer *in, *out;
 	struct pd_parser parser;
 	char id[20];
 	char peer[INET6_ADDRSTRLEN + 8];
@@ -97,6 +102,7 @@ struct pd_conn {
 	int pending; /* a decision is out */
 	int processing; /* inside conn_process() */
 	int eof; /* peer closed its side */
+	int reading; /* rev is added */
 	TAILQ_ENTRY(pd_conn) entry;
 };
 
@@ -122,6 +128,8 @@ struct pd_server {
 };
 
 static void conn_process(struct pd_conn *);
+static void read_cb(evutil_socket_t, short, void *);
+static void write_cb(evutil_socket_t, short, void *);
 
 /* pool_get - a request buffer for a connection that starts a request */
 static struct pd_request *
@@ -164,7 +172,28 @@ static void
 conn_free(struct pd_conn *c)
 {
 	pool_put(c->srv, c->parser.req);
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
 	free(c);
+}
+
+/* conn_reading - watch the socket for input, or stop */
+static void
+conn_reading(struct pd_conn *c, int on)
+{
+	if (on == c->reading)
+		return;
+	if (on)
+		event_add(c->rev, &c->srv->idle);
+	else
+		event_del(c->rev);
+	c->reading = on;
 }
 
 /*
@@ -175,10 +204,12 @@ conn_close(struct pd_conn *c)
 {
 	struct pd_server *srv = c->srv;
 
-	if (c->bev == NULL)
+	if (c->fd == -1)
 		return;
-	bufferevent_free(c->bev);
-	c->bev = NULL;
+	event_del(c->rev);
+	event_del(c->wev);
+	close(c->fd);
+	c->fd = -1;
 	TAILQ_REMOVE(&srv->conns, c, entry);
 	srv->nconn--;
 	if (srv->paused && !srv->stopping && srv->nconn < srv->max_conn &&
@@ -223,11 +254,11 @@ log_sample(struct pd_conn *c, const char *why)
 static int
 reply_write(struct pd_conn *c, const char *buf, size_t len)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out = c->out;
 	ssize_t n = 0;
 
 	if (evbuffer_get_length(out) == 0) {
-		n = send(bufferevent_getfd(c->bev), buf, len, MSG_NOSIGNAL);
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
 		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != EINTR) {
 			cm_log_warnx("%s: connect client=%s action=close "
@@ -238,13 +269,15 @@ reply_write(struct pd_conn *c, const char *buf, size_t len)
 		if (n == -1)
 			n = 0;
 	}
-	if ((size_t)n < len &&
-	    bufferevent_write(c->bev, buf + n, len - (size_t)n) == -1) {
+	if ((size_t)n == len)
+		return 0;
+	if (evbuffer_add(out, buf + n, len - (size_t)n) == -1) {
 		cm_log_warnx("%s: connect client=%s action=close "
 			     "reason=\"out of memory\"",
 		    c->id, c->peer);
 		return -1;
 	}
+	event_add(c->wev, &c->srv->idle);
 	return 0;
 }
 
@@ -263,7 +296,7 @@ on_reply(void *arg, const char *reply)
 	size_t len;
 
 	c->pending = 0;
-	if (c->bev == NULL) {
+	if (c->fd == -1) {
 		TAILQ_REMOVE(&srv->zombies, c, entry);
 		if (!c->processing)
 			conn_free(c);
@@ -322,17 +355,14 @@ static void
 conn_process(struct pd_conn *c)
 {
 	struct pd_server *srv = c->srv;
-	struct evbuffer *in, *out;
 	int r;
 
 	c->processing = 1;
-	while (c->bev != NULL && !c->pending && !srv->stopping) {
-		in = bufferevent_get_input(c->bev);
-		out = bufferevent_get_output(c->bev);
-		if (evbuffer_get_length(out) > PD_OUTPUT_MAX ||
-		    evbuffer_get_length(in) == 0)
+	while (c->fd != -1 && !c->pending && !srv->stopping) {
+		if (evbuffer_get_length(c->out) > PD_OUTPUT_MAX ||
+		    evbuffer_get_length(c->in) == 0)
 			break;
-		if ((r = feed(c, in)) == -1) {
+		if ((r = feed(c, c->in)) == -1) {
 			conn_close(c);
 			break;
 		}
@@ -345,40 +375,25 @@ conn_process(struct pd_conn *c)
 		c->parser.req = NULL;
 	}
 	c->processing = 0;
-	if (c->bev == NULL) {
+	if (c->fd == -1) {
 		if (!c->pending)
 			conn_free(c);
 		return;
 	}
-	if (c->eof && !c->pending &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (c->eof && !c->pending && evbuffer_get_length(c->out) == 0)
 		conn_close(c);
+	else if (!c->eof && evbuffer_get_length(c->in) < PD_INPUT_MAX)
+		conn_reading(c, 1);
 }
 
-/* read_cb - bytes arrived */
+/* conn_event - end of file, error or timeout on a connection */
 static void
-read_cb(struct bufferevent *bev, void *arg)
+conn_event(struct pd_conn *c, int what, int err)
 {
-	conn_process(arg);
-}
-
-/* write_cb - the output buffer drained */
-static void
-write_cb(struct bufferevent *bev, void *arg)
-{
-	conn_process(arg);
-}
-
-/* event_cb - end of file, error or timeout on a connection */
-static void
-event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct pd_conn *c = arg;
 	int mid = pd_parser_started(&c->parser);
 	size_t got = mid ? c->parser.req->used : 0;
-	int err = EVUTIL_SOCKET_ERROR();
 
-	if (what & BEV_EVENT_TIMEOUT) {
+	if (what == EV_TIMEOUT) {
 		if (mid || c->pending)
 			cm_log_warnx(
 			    "%s: connect client=%s action=close "
@@ -389,13 +404,12 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 				    "reason=\"idle timeout\" requests=%llu",
 			    c->id, c->peer, c->nreq);
 		conn_close(c);
-	} else if (what & BEV_EVENT_ERROR) {
+	} else if (err != 0) {
 		cm_log_warnx("%s: connect client=%s action=close "
 			     "reason=\"%s\" requests=%llu",
-		    c->id, c->peer, evutil_socket_error_to_string(err),
-		    c->nreq);
+		    c->id, c->peer, strerror(err), c->nreq);
 		conn_close(c);
-	} else if (what & BEV_EVENT_EOF) {
+	} else {
 		if (mid)
 			cm_log_warnx(
 			    "%s: connect client=%s action=close "
@@ -406,11 +420,64 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 				     "requests=%llu",
 			    c->id, c->peer, c->nreq);
 		c->eof = 1;
-		bufferevent_disable(bev, EV_READ);
-		if (!c->pending &&
-		    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		conn_reading(c, 0);
+		if (!c->pending && evbuffer_get_length(c->out) == 0)
 			conn_close(c);
 	}
+}
+
+/* read_cb - bytes arrived, end of file, an error or the idle timeout */
+static void
+read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_conn *c = arg;
+	char buf[PD_READ_MAX];
+	size_t room = PD_INPUT_MAX - evbuffer_get_length(c->in);
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		conn_event(c, EV_TIMEOUT, 0);
+		return;
+	}
+	n = read(fd, buf, room < sizeof buf ? room : sizeof buf);
+	if (n == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_event(c, EV_READ, n == 0 ? 0 : errno);
+		return;
+	}
+	if (evbuffer_add(c->in, buf, (size_t)n) == -1) {
+		cm_log_warnx("%s: connect client=%s action=close "
+			     "reason=\"out of memory\"",
+		    c->id, c->peer);
+		conn_close(c);
+		return;
+	}
+	if (evbuffer_get_length(c->in) >= PD_INPUT_MAX)
+		conn_reading(c, 0);
+	conn_process(c);
+}
+
+/* write_cb - the socket takes queued reply bytes again, or timeout */
+static void
+write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pd_conn *c = arg;
+
+	if (what & EV_TIMEOUT) {
+		conn_event(c, EV_TIMEOUT, 0);
+		return;
+	}
+	if (evbuffer_write(c->out, fd) == -1 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR) {
+		conn_event(c, EV_WRITE, errno);
+		return;
+	}
+	if (evbuffer_get_length(c->out) > 0)
+		return;
+	event_del(c->wev);
+	conn_process(c);
 }
 
 /* peer_name - "ADDR:PORT" or "unix" */
@@ -436,6 +503,21 @@ peer_name(const struct sockaddr *sa, char *buf, size_t size)
 		snprintf(buf, size, "%s:%u", ip, port);
 }
 
+/* conn_init - events and buffers of a new connection; -1: no memory */
+static int
+conn_init(struct pd_conn *c, struct pd_server *srv, int fd)
+{
+	c->srv = srv;
+	c->fd = fd;
+	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, read_cb, c);
+	c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, write_cb, c);
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	if (c->rev == NULL || c->wev == NULL || c->in == NULL || c->out == NULL)
+		return -1;
+	return 0;
+}
+
 /* accept_cb - a new client */
 static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
@@ -447,21 +529,16 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-	if ((c = calloc(1, sizeof *c)) == NULL ||
-	    (c->bev = bufferevent_socket_new(srv->base, fd,
-		 BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((c = calloc(1, sizeof *c)) == NULL || conn_init(c, srv, fd) == -1) {
 		cm_log_warnx("connect: out of memory: closing a new client");
-		free(c);
+		if (c != NULL)
+			conn_free(c);
 		close(fd);
 		return;
 	}
-	c->srv = srv;
 	snprintf(c->id, sizeof c->id, "%010llX", srv->next_id++);
 	peer_name(sa, c->peer, sizeof c->peer);
-	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, PD_INPUT_MAX);
-	bufferevent_set_timeouts(c->bev, &srv->idle, &srv->idle);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_reading(c, 1);
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	if (++srv->nconn >= srv->max_conn) {
 		/* Once a minute at most: under overload this is every accept. */
