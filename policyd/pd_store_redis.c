@@ -14,8 +14,9 @@
  *
  *	Store URLs (pd_redis_url.c): redis://HOST[:PORT][/DB] and
  *	redis+unix:///PATH[?db=N]. On connect the store sends AUTH (the
- *	first line of store_password_file) and SELECT, pipelined before any
- *	request.
+ *	first line of store_password_file), SELECT and SCRIPT LOAD (so the
+ *	first request does not pay NOSCRIPT and a compile), pipelined
+ *	before any request.
  *
  *	hiredis 0.14 has no command timeout: each request arms its own
  *	libevent timer of store_timeout; when it fires first the request is
@@ -232,7 +233,7 @@ on_setup_reply(redisAsyncContext *ac, void *r, void *priv)
 	redisAsyncDisconnect(ac);
 }
 
-/* r_connect - start a connection; AUTH and SELECT go first */
+/* r_connect - start a connection: AUTH, SELECT, SCRIPT LOAD go first */
 static void
 r_connect(struct rstore *rs)
 {
@@ -277,6 +278,8 @@ r_connect(struct rstore *rs)
 		len[1] = strlen(db);
 		redisAsyncCommandArgv(ac, on_setup_reply, rs, 2, argv, len);
 	}
+	/* Compile now, not on the first request; an error is NOSCRIPT later. */
+	redisAsyncCommand(ac, NULL, NULL, "SCRIPT LOAD %s", pd_redis_script);
 }
 
 struct rargs {
