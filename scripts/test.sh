@@ -88,7 +88,7 @@ phase build-plain build build/plain --enable-werror &&
     phase check-plain check build/plain
 
 if [ $quick = no ]; then
-	phase format sh -c 'cd build/plain && make check-format'
+	phase format sh -c 'cd build/plain && make -s check-format'
 
 	phase build-asan build build/asan --enable-werror --enable-sanitizers \
 	    CFLAGS="-O1 -g" &&
