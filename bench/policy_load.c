@@ -14,8 +14,8 @@
  *	until REQUESTS replies came, checks that every reply is one
  *	"action=..." line and an empty line, and prints requests per
  *	second and the p50, p99 and max latency in microseconds, then one
- *	line "RESULT conns=.. requests=.. errors=.. rps=.. p50_us=..
- *	p99_us=.. max_us=.. cpu_us=..".
+ *	line "RESULT conns=.. requests=.. errors=.. rps=.. p50_us=.. p90_us=..
+ *	p99_us=.. p999_us=.. max_us=.. cpu_us=..".
  *
  *	-t (trivial) first forks a built-in server on HOST:PORT that
  *	answers "action=DUNNO" to every request without looking at it:
@@ -294,12 +294,14 @@ static void
 report(uint64_t elapsed_us, uint64_t cpu)
 {
 	double rps = elapsed_us ? (double)nlat * 1e6 / (double)elapsed_us : 0;
-	uint32_t p50 = 0, p99 = 0, max = 0;
+	uint32_t p50 = 0, p90 = 0, p99 = 0, p999 = 0, max = 0;
 
 	if (nlat > 0) {
 		qsort(lat, nlat, sizeof *lat, cmp_u32);
 		p50 = lat[nlat / 2];
+		p90 = lat[(nlat * 9) / 10];
 		p99 = lat[(nlat * 99) / 100];
+		p999 = lat[(nlat * 999) / 1000];
 		max = lat[nlat - 1];
 	}
 	printf("connections %d, senders %d, %zu requests in %.2f s, "
@@ -310,8 +312,8 @@ report(uint64_t elapsed_us, uint64_t cpu)
 	if (cpu > 0 && nlat > 0)
 		printf("server CPU %.1f us per request\n", (double)cpu / nlat);
 	printf("RESULT conns=%d requests=%zu errors=%lu rps=%.0f p50_us=%u "
-	       "p99_us=%u max_us=%u cpu_us=%.1f\n",
-	    nconn, nlat, errors, rps, p50, p99, max,
+	       "p90_us=%u p99_us=%u p999_us=%u max_us=%u cpu_us=%.1f\n",
+	    nconn, nlat, errors, rps, p50, p90, p99, p999, max,
 	    nlat > 0 ? (double)cpu / nlat : 0.0);
 }
 
