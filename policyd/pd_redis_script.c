@@ -24,9 +24,14 @@
  *	Commands are kept few (redis-server's time per call is most of the
  *	cost of a decision): the override hash of a subject is read once
  *	(HGETALL) however many limits share it, and the slots read from a
- *	rolling counter are the ones pruned at commit (no HKEYS). An
- *	RCPT check of a rolling and a calendar limit is 3 commands, an
- *	END-OF-MESSAGE commit with its marker 9.
+ *	rolling counter are the ones pruned at commit (no HKEYS), the
+ *	marker is tested and set by one SET NX (and deleted again when a
+ *	limit is over, so a refused message leaves none), and a counter's
+ *	TTL is set only when the INCRBY or HINCRBY created it or its slot
+ *	(the TTL covers the window from the newest slot on). An RCPT
+ *	check of a rolling and a calendar limit is 3 commands, an
+ *	END-OF-MESSAGE commit with its marker 6 (9 before: 20.4 -> 19.2
+ *	us per call in redis-server, INFO commandstats).
  *
  *	Reply: {dup, over, used_1, max_1, ..., used_n, max_n}: dup 1 when
  *	the marker existed (nothing added), over the 1-based index of the
@@ -83,31 +88,33 @@ const char pd_redis_script[] =
     "  res[#res + 1] = max\n"
     "end\n"
     "if commit then\n"
-    "  if hasinst and redis.call('EXISTS', KEYS[1]) == 1 then\n"
+    "  if hasinst and not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then\n"
     "    res[1] = 1\n"
     "    over = 0\n"
-    "  elseif over == 0 then\n"
+    "  elseif over ~= 0 then\n"
+    "    if hasinst then redis.call('DEL', KEYS[1]) end\n"
+    "  else\n"
     "    for i = 1, n do\n"
     "      local b = 4 + (i - 1) * 7\n"
     "      local ck = KEYS[2 * i]\n"
-    "      local slot = tonumber(ARGV[b + 5])\n"
-    "      local nslots = tonumber(ARGV[b + 6])\n"
-    "      if nslots == 0 then\n"
-    "        redis.call('INCRBY', ck, ARGV[b + 3])\n"
+    "      local cost = tonumber(ARGV[b + 3])\n"
+    "      local v\n"
+    "      if tonumber(ARGV[b + 6]) == 0 then\n"
+    "        v = redis.call('INCRBY', ck, cost)\n"
     "      else\n"
+    "        local keep = tonumber(ARGV[b + 5]) - tonumber(ARGV[b + 7])\n"
     "        local h = slots[i]\n"
     "        for j = 1, #h, 2 do\n"
     "          local s = tonumber(h[j])\n"
-    "          if s == nil or s <= slot - tonumber(ARGV[b + 7]) then\n"
+    "          if s == nil or s <= keep then\n"
     "            redis.call('HDEL', ck, h[j])\n"
     "          end\n"
     "        end\n"
-    "        redis.call('HINCRBY', ck, ARGV[b + 5], ARGV[b + 3])\n"
+    "        v = redis.call('HINCRBY', ck, ARGV[b + 5], cost)\n"
     "      end\n"
-    "      redis.call('EXPIRE', ck, ARGV[b + 4])\n"
-    "    end\n"
-    "    if hasinst then\n"
-    "      redis.call('SET', KEYS[1], '1', 'EX', ARGV[3])\n"
+    "      if v == cost then\n"
+    "        redis.call('EXPIRE', ck, ARGV[b + 4])\n"
+    "      end\n"
     "    end\n"
     "  end\n"
     "end\n"

@@ -172,5 +172,13 @@ struct pd_store *pd_store_redis_admin_open(const struct pd_config *,
     const char **);
 /* The Lua script (one decision per call) and its SHA-1, for mailtally-ctl. */
 extern const char pd_redis_script[];
+/* One decision as a RESP command (pd_redis_cmd.c); the largest plan fits
+ * in PD_REDIS_CMD_MAX: EVAL's script, 1 + 2 * PD_LIMITS_MAX keys and
+ * 4 + 7 * PD_LIMITS_MAX numbers and names, each with its framing. */
+#define PD_REDIS_CMD_MAX                                                       \
+	(8192 + (1 + 2 * PD_LIMITS_MAX) * (PD_KEY_MAX + 16) +                  \
+	    (4 + 7 * PD_LIMITS_MAX) * 64)
+size_t pd_redis_cmd(char *buf, size_t size, const struct pd_plan *, int commit,
+    const char *sha);
 
 #endif

@@ -50,6 +50,7 @@
 #include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <hiredis/sds.h>
 #include <openssl/evp.h>
 
 #pragma GCC diagnostic push
@@ -64,7 +65,7 @@
 #include "pd_store.h"
 
 #define BACKOFF_MIN_MS 100
-#define ARGS_MAX (3 + 1 + 2 * PD_LIMITS_MAX + 4 + 7 * PD_LIMITS_MAX)
+#define PD_REDIS_BURST 4 /* see req_send() */
 #define STUCK_TIMEOUTS 3
 #define RECOVER_MS 1000
 
@@ -97,6 +98,8 @@ struct rstore {
 	uint64_t last_fail_ms;
 	int closing;
 	struct rreq *reqs; /* in flight, for close */
+	int unflushed; /* commands queued since the last write */
+	char cmd[PD_REDIS_CMD_MAX]; /* the command being queued */
 };
 
 static void r_connect(struct rstore *);
@@ -282,65 +285,6 @@ r_connect(struct rstore *rs)
 	redisAsyncCommand(ac, NULL, NULL, "SCRIPT LOAD %s", pd_redis_script);
 }
 
-struct rargs {
-	int argc;
-	const char *argv[ARGS_MAX];
-	size_t len[ARGS_MAX];
-	char num[4 + 6 * PD_LIMITS_MAX][24];
-	int nnum;
-};
-
-/* arg - append one argument */
-static void
-arg(struct rargs *a, const char *s)
-{
-	a->argv[a->argc] = s;
-	a->len[a->argc++] = strlen(s);
-}
-
-/* arg_num - append a number */
-static void
-arg_num(struct rargs *a, long long v)
-{
-	char *p = a->num[a->nnum++];
-
-	snprintf(p, sizeof a->num[0], "%lld", v);
-	arg(a, p);
-}
-
-/* build_args - EVALSHA SHA NKEYS KEYS... ARGV... (or EVAL SCRIPT ...) */
-static void
-build_args(struct rstore *rs, const struct pd_plan *p, int commit, int eval,
-    struct rargs *a)
-{
-	const struct pd_plan_item *it;
-	size_t i;
-
-	a->argc = a->nnum = 0;
-	arg(a, eval ? "EVAL" : "EVALSHA");
-	arg(a, eval ? pd_redis_script : rs->sha);
-	arg_num(a, (long long)(1 + 2 * p->n));
-	arg(a, p->instance_key[0] ? p->instance_key : p->item[0].key);
-	for (i = 0; i < p->n; i++) {
-		arg(a, p->item[i].key);
-		arg(a, p->item[i].ovr_key);
-	}
-	arg(a, commit ? "1" : "0");
-	arg(a, p->instance_key[0] ? "1" : "0");
-	arg_num(a, p->instance_ttl_s > 0 ? p->instance_ttl_s : 1);
-	arg_num(a, (long long)p->n);
-	for (i = 0; i < p->n; i++) {
-		it = &p->item[i];
-		arg(a, it->limit->name);
-		arg_num(a, it->max);
-		arg_num(a, it->cost);
-		arg_num(a, it->ttl_s > 0 ? it->ttl_s : 1);
-		arg_num(a, it->slot);
-		arg_num(a, it->nslots);
-		arg_num(a, it->keep);
-	}
-}
-
 /* parse_reply - {dup, over, used, max, ...} into the plan; 0 or -1 */
 static int
 parse_reply(const redisReply *r, struct pd_plan *p, int commit)
@@ -443,19 +387,37 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* req_send - queue the command on the connection; 0 or -1 */
+/*
+ * req_send - queue the command on the connection; 0 or -1. The first
+ * PD_REDIS_BURST commands queued since the output buffer was last empty
+ * wait for the end of the loop iteration (hiredis's write event), so
+ * the requests of many clients share one write(2); every PD_REDIS_BURST
+ * more are written at once, so Redis starts on them while the daemon
+ * is still reading the rest of the batch (the two overlap on two
+ * cores instead of taking turns: bench/RESULTS.md).
+ */
 static int
 req_send(struct rreq *rq)
 {
-	struct rargs a;
+	struct rstore *rs = rq->rs;
+	size_t len;
 
-	if (rq->rs->ac == NULL)
+	if (rs->ac == NULL)
 		return -1;
-	build_args(rq->rs, rq->plan, rq->commit, rq->eval, &a);
-	return redisAsyncCommandArgv(rq->rs->ac, on_reply, rq, a.argc, a.argv,
-		   a.len) == REDIS_OK
-	    ? 0
-	    : -1;
+	len = pd_redis_cmd(rs->cmd, sizeof rs->cmd, rq->plan, rq->commit,
+	    rq->eval ? NULL : rs->sha);
+	if (len == 0)
+		return -1;
+	if (sdslen(rs->ac->c.obuf) == 0)
+		rs->unflushed = 0;
+	if (redisAsyncFormattedCommand(rs->ac, on_reply, rq, rs->cmd, len) !=
+	    REDIS_OK)
+		return -1;
+	if (++rs->unflushed >= PD_REDIS_BURST) {
+		rs->unflushed = 0;
+		redisAsyncHandleWrite(rs->ac);
+	}
+	return 0;
 }
 
 /* redis_run - check or commit one plan */

@@ -8,7 +8,7 @@
 # unix socket + AUTH, and the password never logged. Prints TAP; skips
 # when redis-server is not installed.
 
-N=21
+N=24
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -129,6 +129,25 @@ check "retried instance answered DUNNO every time" "$r1 $r2 $r3" \
     "action=DUNNO action=DUNNO action=DUNNO"
 check "retried instance counted once" \
     "$(rcli GET "mt:{idem@example.org}:daily:d$DAY")" 1
+
+ttl_d=$(rcli TTL "mt:{idem@example.org}:daily:d$DAY")
+ttl_b=$(rcli TTL "mt:{idem@example.org}:burst:r60")
+ttl_i=$(rcli TTL "mt:{idem@example.org}:i:4f1.6a2b.1")
+check "counters and marker carry a TTL" \
+    "$([ "$ttl_d" -gt 0 ] && [ "$ttl_b" -gt 60 ] && [ "$ttl_b" -le 3600 ] &&
+        [ "$ttl_i" -gt 0 ] && echo yes)" yes
+
+# A message refused over the cap leaves no marker, so the same instance
+# is counted once the cap allows it (race@ is at its cap of 1000).
+r1=$(cmd 'eomi race@example.org 9a.refused.1')
+check "refused message: no instance marker left" \
+    "${r1%% *} $(rcli EXISTS "mt:{race@example.org}:i:9a.refused.1")" \
+    "action=DEFER 0"
+"$CTL" -c "$T/c.conf" override race@example.org daily 1001
+r2=$(cmd 'eomi race@example.org 9a.refused.1')
+check "refused instance counted when retried under a higher cap" \
+    "$r2 $(rcli GET "mt:{race@example.org}:daily:d$DAY")" \
+    "action=DUNNO 1001"
 
 rcli SCRIPT FLUSH >/dev/null
 check "SCRIPT FLUSH: NOSCRIPT recovered by EVAL" \
