@@ -237,6 +237,26 @@ store_kind(const char *store, char *buf, size_t size)
 /*
  * serve - the daemon proper, once the sockets are bound
  */
+/*
+ * new_base - the event loop. With epoll, interest changes are gathered
+ * and applied once per loop turn (the changelist): hiredis adds and
+ * removes its write event around every write to Redis, which otherwise
+ * cost one epoll_ctl(2) each (0.57 per request at 50 connections).
+ */
+static struct event_base *
+new_base(void)
+{
+	struct event_config *ec;
+	struct event_base *base;
+
+	if ((ec = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return base;
+}
+
 static int
 serve(struct pd_config *cfg, struct pd_listen *socks)
 {
@@ -249,7 +269,7 @@ serve(struct pd_config *cfg, struct pd_listen *socks)
 	char names[1024], kind[32];
 	size_t i;
 
-	if ((base = event_base_new()) == NULL)
+	if ((base = new_base()) == NULL)
 		cm_fatal("libevent: cannot create the event loop");
 	if ((engine = pd_engine_new(cfg, base, &why)) == NULL) {
 		cm_log_error("config: store: %s", why ? why : "cannot start");
