@@ -11,50 +11,25 @@
  *	void	pd_server_free(struct pd_server *srv);
  *	size_t	pd_server_nconn(const struct pd_server *srv);
  * DESCRIPTION
- *	Each connection is a socket with a read and a write event and two
- *	evbuffers, read(2) into a scratch buffer (a bufferevent would ask
- *	the kernel for the readable size first: one ioctl per request).
- *	Bytes that arrive are fed to the incremental parser (pd_proto(3));
- *	a complete request goes to pd_engine_decide() and reading stops
- *	being parsed until its reply is written, so a client that
- *	pipelines gets its replies in order and has at most one decision
- *	pending. Unparsed bytes wait in the input buffer; reading stops
- *	while it holds PD_INPUT_MAX bytes, and parsing stops while more
- *	than PD_OUTPUT_MAX reply bytes are waiting for a client that does
- *	not read.
+ *	The listener side: an evconnlistener per listening socket hands
+ *	each accepted client to pd_conn(3), which reads its requests and
+ *	writes the replies; the server holds that set of connections and
+ *	counts them.
  *
- *	A reply is written straight to the socket when nothing is queued
- *	before it (nearly always); only what the kernel does not take goes
- *	through the output buffer and the write event.
- *
- *	A request buffer (17 KiB) is taken from a small pool only while a
- *	request is being received, so an idle connection costs a few
- *	hundred bytes: 1,000 idle smtpd connections stay cheap.
- *
- *	Every connection has an idle timeout (idle_timeout_ms) for reads
- *	and writes. At max_connections the listeners are paused and new
- *	clients wait in the kernel's backlog until one closes; accept(2)
- *	failures such as EMFILE pause them for PD_ACCEPT_PAUSE_MS.
- *
- *	A connection that closes while its decision is pending is kept as
- *	a zombie (no socket) until the engine's reply callback frees it,
- *	as pd_engine(3) requires.
- * SECURITY
- *	Reads untrusted bytes; bounds are those of pd_proto(3) plus the
- *	buffer caps above. A bad request is logged with an escaped sample
- *	of at most 100 bytes and closes only its own connection.
+ *	At max_connections the listeners are paused and new clients wait
+ *	in the kernel's backlog until one closes; accept(2) failures such
+ *	as EMFILE pause them for PD_ACCEPT_PAUSE_MS.
  * DIAGNOSTICS
- *	Log lines "ID: connect client=ADDR ..." with ID a hex connection
- *	id: debug on connect and disconnect, warning for a protocol error,
- *	a timeout mid-request or a client gone mid-request, info for an
- *	idle timeout between requests. Nothing here exits.
+ *	Warnings "connect: max_connections=N reached" (once a minute at
+ *	most), "connect: accept: ...: pausing" and "connect: out of memory:
+ *	closing a new client"; the connections log their own lines (see
+ *	pd_conn(3)). Nothing here exits.
  * SEE ALSO
- *	pd_proto(3), pd_engine(3), mailtally-policyd(8)
+ *	pd_conn(3), pd_listen(3), pd_engine(3), mailtally-policyd(8)
  */
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -65,92 +40,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
 #include "cm_log.h"
 #include "cm_util.h"
 #include "pd_config.h"
-#include "pd_engine.h"
+#include "pd_conn.h"
 #include "pd_listen.h"
-#include "pd_proto.h"
-#include "pd_request.h"
 #include "pd_server.h"
 
-#define PD_INPUT_MAX (2 * PD_REQUEST_MAX)
-#define PD_OUTPUT_MAX 65536
-#define PD_POOL_MAX 64
 #define PD_ACCEPT_PAUSE_MS 100
-#define PD_SAMPLE_MAX 100
-#define PD_REPLY_MAX 4096
 #define PD_FULL_LOG_MS 60000
-#define PD_READ_MAX 16384
-
-struct pd_conn {
-	struct pd_server *srv;
-	int fd; /* -1 once closed */
-	struct event *rev, *wev;
-	struct evbuffer *in, *out;
-	struct pd_parser parser;
-	char id[20];
-	char peer[INET6_ADDRSTRLEN + 8];
-	unsigned long long nreq;
-	int pending; /* a decision is out */
-	int processing; /* inside conn_process() */
-	int eof; /* peer closed its side */
-	int reading; /* rev is added */
-	TAILQ_ENTRY(pd_conn) entry;
-};
-
-TAILQ_HEAD(pd_conn_list, pd_conn);
 
 struct pd_server {
-	struct event_base *base;
-	struct pd_engine *engine;
+	struct pd_conns conns; /* open and zombie connections */
 	struct evconnlistener *lev[PD_LISTEN_MAX];
 	size_t nlev;
 	struct event *resume; /* re-enable accepting */
-	struct pd_conn_list conns; /* open connections */
-	struct pd_conn_list zombies; /* closed, decision pending */
-	size_t nconn;
 	size_t max_conn;
-	struct timeval idle;
 	int paused;
-	int stopping;
 	uint64_t full_logged_ms; /* last "max_connections reached" */
-	unsigned long long next_id;
-	struct pd_request *pool[PD_POOL_MAX];
-	size_t npool;
 };
-
-static void conn_process(struct pd_conn *);
-static void read_cb(evutil_socket_t, short, void *);
-static void write_cb(evutil_socket_t, short, void *);
-
-/* pool_get - a request buffer for a connection that starts a request */
-static struct pd_request *
-pool_get(struct pd_server *srv)
-{
-	if (srv->npool > 0)
-		return srv->pool[--srv->npool];
-	return malloc(sizeof(struct pd_request));
-}
-
-/* pool_put - give a request buffer back (NULL is fine) */
-static void
-pool_put(struct pd_server *srv, struct pd_request *req)
-{
-	if (req == NULL)
-		return;
-	if (srv->npool < PD_POOL_MAX)
-		srv->pool[srv->npool++] = req;
-	else
-		free(req);
-}
 
 /* listeners_enable - pause or resume accepting */
 static void
@@ -167,317 +80,32 @@ listeners_enable(struct pd_server *srv, int on)
 	srv->paused = !on;
 }
 
-/* conn_free - release a connection that has no decision pending */
-static void
-conn_free(struct pd_conn *c)
-{
-	pool_put(c->srv, c->parser.req);
-	if (c->rev != NULL)
-		event_free(c->rev);
-	if (c->wev != NULL)
-		event_free(c->wev);
-	if (c->in != NULL)
-		evbuffer_free(c->in);
-	if (c->out != NULL)
-		evbuffer_free(c->out);
-	free(c);
-}
-
-/* conn_reading - watch the socket for input, or stop */
-static void
-conn_reading(struct pd_conn *c, int on)
-{
-	if (on == c->reading)
-		return;
-	if (on)
-		event_add(c->rev, &c->srv->idle);
-	else
-		event_del(c->rev);
-	c->reading = on;
-}
-
 /*
- * conn_close - close the socket; free now, or at the pending reply
+ * conn_count - pause accepting when a connection opens at
+ * max_connections, resume when one closes below it
  */
 static void
-conn_close(struct pd_conn *c)
+conn_count(void *arg, size_t n, int delta)
 {
-	struct pd_server *srv = c->srv;
+	struct pd_server *srv = arg;
 
-	if (c->fd == -1)
-		return;
-	event_del(c->rev);
-	event_del(c->wev);
-	close(c->fd);
-	c->fd = -1;
-	TAILQ_REMOVE(&srv->conns, c, entry);
-	srv->nconn--;
-	if (srv->paused && !srv->stopping && srv->nconn < srv->max_conn &&
-	    !evtimer_pending(srv->resume, NULL))
-		listeners_enable(srv, 1);
-	if (c->pending)
-		TAILQ_INSERT_TAIL(&srv->zombies, c, entry);
-	else if (!c->processing)
-		conn_free(c);
-}
-
-/*
- * log_sample - a protocol error, with an escaped sample of the line
- *
- * cm_log_str() writes control and non-ASCII bytes, '"' and '\\' as \xHH,
- * so a client cannot end the quoted sample and forge key=value pairs on
- * the line.
- */
-static void
-log_sample(struct pd_conn *c, const char *why)
-{
-	char esc[4 * PD_SAMPLE_MAX + 8];
-	const struct pd_parser *p = &c->parser;
-
-	cm_log_str(esc, sizeof esc, p->sample != NULL ? p->sample : "",
-	    p->sample_len, PD_SAMPLE_MAX);
-	cm_log_warnx("%s: connect client=%s action=close reason=\"%s\" "
-		     "attributes=%zu bytes=%zu sample=\"%s\"",
-	    c->id, c->peer, why, p->req->nattr, p->req->used, esc);
-}
-
-/*
- * reply_write - send a reply, straight to the socket when nothing is
- * queued before it
- *
- * Going through the bufferevent costs an epoll_ctl() to watch for
- * writability, a loop turn and another epoll_ctl() to stop, for a reply
- * that nearly always fits in the socket buffer at once; only what the
- * kernel does not take is queued. Returns -1 (logged) when the client
- * is gone.
- */
-static int
-reply_write(struct pd_conn *c, const char *buf, size_t len)
-{
-	struct evbuffer *out = c->out;
-	ssize_t n = 0;
-
-	if (evbuffer_get_length(out) == 0) {
-		n = send(c->fd, buf, len, MSG_NOSIGNAL);
-		if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR) {
-			cm_log_warnx("%s: connect client=%s action=close "
-				     "reason=\"%s\" requests=%llu",
-			    c->id, c->peer, strerror(errno), c->nreq);
-			return -1;
-		}
-		if (n == -1)
-			n = 0;
-	}
-	if ((size_t)n == len)
-		return 0;
-	if (evbuffer_add(out, buf + n, len - (size_t)n) == -1) {
-		cm_log_warnx("%s: connect client=%s action=close "
-			     "reason=\"out of memory\"",
-		    c->id, c->peer);
-		return -1;
-	}
-	event_add(c->wev, &c->srv->idle);
-	return 0;
-}
-
-/*
- * on_reply - the engine's answer to this connection's pending request
- *
- * May run inside pd_engine_decide() (conn_process() goes on with the
- * next request) or later from the loop (start processing again here).
- */
-static void
-on_reply(void *arg, const char *reply)
-{
-	struct pd_conn *c = arg;
-	struct pd_server *srv = c->srv;
-	char buf[PD_REPLY_MAX];
-	size_t len;
-
-	c->pending = 0;
-	if (c->fd == -1) {
-		TAILQ_REMOVE(&srv->zombies, c, entry);
-		if (!c->processing)
-			conn_free(c);
+	if (delta < 0) {
+		if (srv->paused && !srv->conns.stopping && n < srv->max_conn &&
+		    !evtimer_pending(srv->resume, NULL))
+			listeners_enable(srv, 1);
 		return;
 	}
-	if (srv->stopping)
+	if (n < srv->max_conn)
 		return;
-	if (pd_reply_format(buf, sizeof buf, reply, &len) == -1) {
-		cm_log_error("%s: connect client=%s bad reply from the "
-			     "engine: answering DUNNO",
-		    c->id, c->peer);
-		pd_reply_format(buf, sizeof buf, "action=DUNNO", &len);
+	/* Once a minute at most: under overload this is every accept. */
+	if (srv->full_logged_ms == 0 ||
+	    cm_mono_ms() - srv->full_logged_ms >= PD_FULL_LOG_MS) {
+		cm_log_warnx("connect: max_connections=%zu reached: "
+			     "new clients wait until one closes",
+		    srv->max_conn);
+		srv->full_logged_ms = cm_mono_ms();
 	}
-	if (reply_write(c, buf, len) == -1) {
-		conn_close(c);
-		return;
-	}
-	if (!c->processing)
-		conn_process(c);
-}
-
-/* feed - give buffered input to the parser; 1: request done, 0, -1 */
-static int
-feed(struct pd_conn *c, struct evbuffer *in)
-{
-	struct evbuffer_iovec v;
-	enum pd_parse r;
-	size_t used;
-
-	if (c->parser.req == NULL) {
-		if ((c->parser.req = pool_get(c->srv)) == NULL) {
-			cm_log_warnx("%s: connect client=%s action=close "
-				     "reason=\"out of memory\"",
-			    c->id, c->peer);
-			return -1;
-		}
-		pd_parser_init(&c->parser, c->parser.req);
-	}
-	while (evbuffer_peek(in, -1, NULL, &v, 1) > 0 && v.iov_len > 0) {
-		r = pd_parser_feed(&c->parser, v.iov_base, v.iov_len, &used);
-		evbuffer_drain(in, used);
-		if (r == PD_PARSE_DONE)
-			return 1;
-		if (r == PD_PARSE_ERROR) {
-			log_sample(c, c->parser.why);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * conn_process - handle complete requests, one at a time, in order
- */
-static void
-conn_process(struct pd_conn *c)
-{
-	struct pd_server *srv = c->srv;
-	int r;
-
-	c->processing = 1;
-	while (c->fd != -1 && !c->pending && !srv->stopping) {
-		if (evbuffer_get_length(c->out) > PD_OUTPUT_MAX ||
-		    evbuffer_get_length(c->in) == 0)
-			break;
-		if ((r = feed(c, c->in)) == -1) {
-			conn_close(c);
-			break;
-		}
-		if (r == 0)
-			break;
-		c->nreq++;
-		c->pending = 1;
-		pd_engine_decide(srv->engine, c->parser.req, on_reply, c);
-		pool_put(srv, c->parser.req);
-		c->parser.req = NULL;
-	}
-	c->processing = 0;
-	if (c->fd == -1) {
-		if (!c->pending)
-			conn_free(c);
-		return;
-	}
-	if (c->eof && !c->pending && evbuffer_get_length(c->out) == 0)
-		conn_close(c);
-	else if (!c->eof && evbuffer_get_length(c->in) < PD_INPUT_MAX)
-		conn_reading(c, 1);
-}
-
-/* conn_event - end of file, error or timeout on a connection */
-static void
-conn_event(struct pd_conn *c, int what, int err)
-{
-	int mid = pd_parser_started(&c->parser);
-	size_t got = mid ? c->parser.req->used : 0;
-
-	if (what == EV_TIMEOUT) {
-		if (mid || c->pending)
-			cm_log_warnx(
-			    "%s: connect client=%s action=close "
-			    "reason=\"idle timeout mid-request\" bytes=%zu",
-			    c->id, c->peer, got);
-		else
-			cm_log_info("%s: connect client=%s action=close "
-				    "reason=\"idle timeout\" requests=%llu",
-			    c->id, c->peer, c->nreq);
-		conn_close(c);
-	} else if (err != 0) {
-		cm_log_warnx("%s: connect client=%s action=close "
-			     "reason=\"%s\" requests=%llu",
-		    c->id, c->peer, strerror(err), c->nreq);
-		conn_close(c);
-	} else {
-		if (mid)
-			cm_log_warnx(
-			    "%s: connect client=%s action=close "
-			    "reason=\"client closed mid-request\" bytes=%zu",
-			    c->id, c->peer, got);
-		else
-			cm_log_debug("%s: connect client=%s action=disconnect "
-				     "requests=%llu",
-			    c->id, c->peer, c->nreq);
-		c->eof = 1;
-		conn_reading(c, 0);
-		if (!c->pending && evbuffer_get_length(c->out) == 0)
-			conn_close(c);
-	}
-}
-
-/* read_cb - bytes arrived, end of file, an error or the idle timeout */
-static void
-read_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct pd_conn *c = arg;
-	char buf[PD_READ_MAX];
-	size_t room = PD_INPUT_MAX - evbuffer_get_length(c->in);
-	ssize_t n;
-
-	if (what & EV_TIMEOUT) {
-		conn_event(c, EV_TIMEOUT, 0);
-		return;
-	}
-	n = read(fd, buf, room < sizeof buf ? room : sizeof buf);
-	if (n == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_event(c, EV_READ, n == 0 ? 0 : errno);
-		return;
-	}
-	if (evbuffer_add(c->in, buf, (size_t)n) == -1) {
-		cm_log_warnx("%s: connect client=%s action=close "
-			     "reason=\"out of memory\"",
-		    c->id, c->peer);
-		conn_close(c);
-		return;
-	}
-	if (evbuffer_get_length(c->in) >= PD_INPUT_MAX)
-		conn_reading(c, 0);
-	conn_process(c);
-}
-
-/* write_cb - the socket takes queued reply bytes again, or timeout */
-static void
-write_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct pd_conn *c = arg;
-
-	if (what & EV_TIMEOUT) {
-		conn_event(c, EV_TIMEOUT, 0);
-		return;
-	}
-	if (evbuffer_write(c->out, fd) == -1 && errno != EAGAIN &&
-	    errno != EWOULDBLOCK && errno != EINTR) {
-		conn_event(c, EV_WRITE, errno);
-		return;
-	}
-	if (evbuffer_get_length(c->out) > 0)
-		return;
-	event_del(c->wev);
-	conn_process(c);
+	listeners_enable(srv, 0);
 }
 
 /* peer_name - "ADDR:PORT" or "unix" */
@@ -503,64 +131,30 @@ peer_name(const struct sockaddr *sa, char *buf, size_t size)
 		snprintf(buf, size, "%s:%u", ip, port);
 }
 
-/* conn_init - events and buffers of a new connection; -1: no memory */
-static int
-conn_init(struct pd_conn *c, struct pd_server *srv, int fd)
-{
-	c->srv = srv;
-	c->fd = fd;
-	c->rev = event_new(srv->base, fd, EV_READ | EV_PERSIST, read_cb, c);
-	c->wev = event_new(srv->base, fd, EV_WRITE | EV_PERSIST, write_cb, c);
-	c->in = evbuffer_new();
-	c->out = evbuffer_new();
-	if (c->rev == NULL || c->wev == NULL || c->in == NULL || c->out == NULL)
-		return -1;
-	return 0;
-}
-
 /* accept_cb - a new client */
 static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
 {
 	struct pd_server *srv = arg;
-	struct pd_conn *c;
+	char peer[PD_PEER_MAX];
 	int on = 1;
 
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-	if ((c = calloc(1, sizeof *c)) == NULL || conn_init(c, srv, fd) == -1) {
+	peer_name(sa, peer, sizeof peer);
+	if (pd_conn_new(&srv->conns, fd, peer) == -1) {
 		cm_log_warnx("connect: out of memory: closing a new client");
-		if (c != NULL)
-			conn_free(c);
 		close(fd);
-		return;
 	}
-	snprintf(c->id, sizeof c->id, "%010llX", srv->next_id++);
-	peer_name(sa, c->peer, sizeof c->peer);
-	conn_reading(c, 1);
-	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
-	if (++srv->nconn >= srv->max_conn) {
-		/* Once a minute at most: under overload this is every accept. */
-		if (srv->full_logged_ms == 0 ||
-		    cm_mono_ms() - srv->full_logged_ms >= PD_FULL_LOG_MS) {
-			cm_log_warnx("connect: max_connections=%zu reached: "
-				     "new clients wait until one closes",
-			    srv->max_conn);
-			srv->full_logged_ms = cm_mono_ms();
-		}
-		listeners_enable(srv, 0);
-	}
-	cm_log_debug("%s: connect client=%s", c->id, c->peer);
 }
-
 /* resume_cb - accepting was paused after an accept(2) error */
 static void
 resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pd_server *srv = arg;
 
-	if (!srv->stopping && srv->nconn < srv->max_conn)
+	if (!srv->conns.stopping && srv->conns.n < srv->max_conn)
 		listeners_enable(srv, 1);
 }
 
@@ -591,15 +185,10 @@ pd_server_new(struct event_base *base, struct pd_engine *engine,
 		*why = "out of memory";
 		return NULL;
 	}
-	srv->base = base;
-	srv->engine = engine;
-	TAILQ_INIT(&srv->conns);
-	TAILQ_INIT(&srv->zombies);
+	pd_conns_init(&srv->conns, base, engine, cfg->idle_timeout_ms,
+	    conn_count, srv);
 	srv->max_conn = cfg->max_connections > 0 ? (size_t)cfg->max_connections
 						 : 1;
-	srv->idle.tv_sec = cfg->idle_timeout_ms / 1000;
-	srv->idle.tv_usec = (cfg->idle_timeout_ms % 1000) * 1000;
-	srv->next_id = ((unsigned long long)time(NULL) & 0xffffff) << 16;
 	if ((srv->resume = evtimer_new(base, resume_cb, srv)) == NULL)
 		goto fail;
 	for (i = 0; i < socks->n; i++) {
@@ -623,7 +212,7 @@ pd_server_stop(struct pd_server *srv)
 {
 	if (srv == NULL)
 		return;
-	srv->stopping = 1;
+	srv->conns.stopping = 1;
 	listeners_enable(srv, 0);
 }
 
@@ -631,26 +220,15 @@ pd_server_stop(struct pd_server *srv)
 void
 pd_server_free(struct pd_server *srv)
 {
-	struct pd_conn *c;
 	size_t i;
 
 	if (srv == NULL)
 		return;
-	srv->stopping = 1;
-	while ((c = TAILQ_FIRST(&srv->conns)) != NULL) {
-		c->pending = 0;
-		conn_close(c);
-	}
-	while ((c = TAILQ_FIRST(&srv->zombies)) != NULL) {
-		TAILQ_REMOVE(&srv->zombies, c, entry);
-		conn_free(c);
-	}
+	pd_conns_free(&srv->conns);
 	for (i = 0; i < srv->nlev; i++)
 		evconnlistener_free(srv->lev[i]);
 	if (srv->resume != NULL)
 		event_free(srv->resume);
-	while (srv->npool > 0)
-		free(srv->pool[--srv->npool]);
 	free(srv);
 }
 
@@ -658,5 +236,5 @@ pd_server_free(struct pd_server *srv)
 size_t
 pd_server_nconn(const struct pd_server *srv)
 {
-	return srv->nconn;
+	return srv->conns.n;
 }
