@@ -70,20 +70,85 @@
 #include "cm_util.h"
 #include "log_int.h"
 
+static const char hexdig[] = "0123456789abcdef";
+
+/*
+ * Bytes written as they are, one table lookup per byte (every log line
+ * goes through here): json_plain is printable ASCII but '"' and '\\';
+ * text_safe is what a bare text value holds: letters, digits and
+ * "._-:/@+,=[]()".
+ */
+/* printable ASCII but 0x22 and 0x5c */
+static const unsigned char json_plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+/* [A-Za-z0-9] and ._-:/@+,=[]() */
+static const unsigned char text_safe[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, /* 0x50 */
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
 /*
  * cm_log_json_escape - append s[0..n) as the inside of a JSON string, stopping
  * before the buffer would pass limit bytes. Returns 1 when all of s was
- * written, 0 when it stopped early or the buffer failed.
+ * written, 0 when it stopped early or the buffer failed. A run of plain
+ * bytes is appended at once; when that fails it is retried byte by byte,
+ * so the buffer ends exactly where it would have one byte at a time.
  */
 int
 cm_log_json_escape(struct cm_buf *b, const char *s, size_t n, size_t limit)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char tmp[8];
-	size_t i, k, tl;
+	size_t i, j, k, tl;
 	const char *piece;
 
 	for (i = 0; i < n; i += k) {
+		for (j = i; j < n && json_plain[p[j]]; j++)
+			;
+		if (j > i) {
+			k = j - i;
+			if (b->len + k <= limit &&
+			    cm_buf_append(b, s + i, k) == 0)
+				continue;
+			/* Byte by byte: stop where one at a time stopped. */
+			for (; i < j; i++)
+				if (b->len + 1 > limit ||
+				    cm_buf_putc(b, p[i]) == -1)
+					return 0;
+			k = 0;
+			continue;
+		}
 		piece = tmp;
 		k = 1;
 		if (p[i] == '"' || p[i] == '\\') {
@@ -92,14 +157,15 @@ cm_log_json_escape(struct cm_buf *b, const char *s, size_t n, size_t limit)
 			piece = "\\n", tl = 2;
 		} else if (p[i] == '\t') {
 			piece = "\\t", tl = 2;
-		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
-			piece = s + i, tl = 1;
 		} else if (p[i] >= 0x80 &&
 		    (k = cm_utf8_len(p + i, n - i)) > 0) {
 			piece = s + i, tl = k;
 		} else {
 			k = 1;
-			tl = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", p[i]);
+			memcpy(tmp, "\\u00", 4);
+			tmp[4] = hexdig[p[i] >> 4];
+			tmp[5] = hexdig[p[i] & 15];
+			tl = 6;
 		}
 		if (b->len + tl > limit || cm_buf_append(b, piece, tl) == -1)
 			return 0;
@@ -118,30 +184,63 @@ cm_log_json_str(struct cm_buf *b, const char *s, size_t n, int capped)
 	cm_buf_putc(b, '"');
 }
 
+/* text_esc_one - append the escape of one byte of cm_log_text_escape() */
+static void
+text_esc_one(struct cm_buf *b, unsigned char c, const char *esc)
+{
+	char x[4];
+
+	if (c == '"' && strchr(esc, '"')) {
+		cm_buf_append(b, "\\\"", 2);
+	} else if (c == '\\' && strchr(esc, '\\')) {
+		cm_buf_append(b, "\\\\", 2);
+	} else if (c < 0x20 || c >= 0x7f ||
+	    (c != '\0' && c != '"' && c != '\\' && strchr(esc, c))) {
+		x[0] = '\\';
+		x[1] = 'x';
+		x[2] = hexdig[c >> 4];
+		x[3] = hexdig[c & 15];
+		cm_buf_append(b, x, 4);
+	} else {
+		cm_buf_putc(b, c);
+	}
+}
+
 /*
  * cm_log_text_escape - append s[0..n) with \xHH for bytes outside printable
  * ASCII and for the other bytes in "esc", except '"' and '\' which are
  * written \" and \\ when in "esc" and as they are when not. Diagnostics
  * pass "": their arguments went through cm_log_str() already, and its
  * \xHH escapes must not be escaped twice.
+ *
+ * Runs of bytes written as they are (printable ASCII not in "esc") are
+ * appended at once. A failed append does not stop the rest (as one byte
+ * at a time never did): a run that fails is retried byte by byte.
  */
 void
 cm_log_text_escape(struct cm_buf *b, const char *s, size_t n, const char *esc)
 {
-	unsigned char c;
-	size_t i;
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char e[4] = { 0, 0, 0, 0 }, c;
+	size_t i, j, ne;
 
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c == '"' && strchr(esc, '"'))
-			cm_buf_append(b, "\\\"", 2);
-		else if (c == '\\' && strchr(esc, '\\'))
-			cm_buf_append(b, "\\\\", 2);
-		else if (c < 0x20 || c >= 0x7f ||
-		    (c != '\0' && c != '"' && c != '\\' && strchr(esc, c)))
-			cm_buf_printf(b, "\\x%02x", c);
-		else
-			cm_buf_putc(b, c);
+	/* Up to four delimiters compared inline; more is rare: strchr(). */
+	for (ne = 0; esc[ne] != '\0' && ne < sizeof e; ne++)
+		e[ne] = (unsigned char)esc[ne];
+	for (i = 0; i < n;) {
+		for (j = i; j < n; j++) {
+			c = p[j];
+			if (c < 0x20 || c >= 0x7f || c == e[0] || c == e[1] ||
+			    c == e[2] || c == e[3] ||
+			    (esc[ne] != '\0' && strchr(esc, c)))
+				break;
+		}
+		if (j > i && cm_buf_append(b, s + i, j - i) == -1)
+			for (; i < j; i++)
+				cm_buf_putc(b, p[i]);
+		if (j < n)
+			text_esc_one(b, p[j++], esc);
+		i = j;
 	}
 }
 
@@ -167,17 +266,11 @@ cm_log_text_quoted(struct cm_buf *b, int open, const char *s, size_t n,
 void
 cm_log_text_val(struct cm_buf *b, const char *s, size_t n, int capped)
 {
-	static const char safe[] = "._-:/@+,=[]()";
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i;
-	unsigned char c;
 
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || strchr(safe, c)) ||
-		    c == '\0')
-			break;
-	}
+	for (i = 0; i < n && text_safe[p[i]]; i++)
+		;
 	if (n > 0 && i == n) {
 		cm_buf_append(b, s, n);
 		if (capped)
