@@ -7,6 +7,7 @@
  *	int	cm_event_render(const struct cm_event *ev, int format,
  *		    uint64_t ts_ms, struct cm_buf *out);
  *	void	cm_event_emit(struct cm_event *ev, int level);
+ *	int	cm_event_format(void);
  * DESCRIPTION
  *	cm_event_render() walks the operations that event.c recorded and
  *	writes one line (see cm_log.h for both shapes). Each field is
@@ -28,7 +29,9 @@
  *
  *	cm_event_emit() renders in the configured format with the current
  *	time, hands the line to the sink when the level lets it through,
- *	and frees the event.
+ *	and frees the event. cm_event_format() tells which format that is,
+ *	so a caller about to emit can skip building fields the line would
+ *	not show.
  * SECURITY
  *	Values come from event.c already capped; all their escaping is done
  *	by log_fmt.c. No line passes CM_LOG_LINE_MAX bytes.
@@ -396,4 +399,11 @@ cm_event_emit(struct cm_event *ev, int level)
 		cm_buf_release(&b);
 	}
 	cm_event_free(ev);
+}
+
+/* cm_event_format - the format cm_event_emit() renders in */
+int
+cm_event_format(void)
+{
+	return cm_log_state.format;
 }
