@@ -111,12 +111,17 @@ bad_word(uint64_t x)
 /*
  * name_hash - 0 unless name[0..len) is non-empty printable text without
  * white space; then 1, and *hash of its bytes (for the duplicate check).
- * Reads eight bytes at a time, the tail padded with '!' (a name byte).
+ * Reads eight bytes at a time; the rest is read with fixed-size loads
+ * that overlap bytes already read (the last 8, or 4 + 4), or for 1-3
+ * bytes as first, middle and last byte padded with '!' (a name byte).
+ * Every byte of the name is checked, and with the length in the hash
+ * two names of one length that differ give different words.
  */
 static int
 name_hash(const char *name, size_t len, uint32_t *hash)
 {
 	uint64_t x, h = len;
+	uint32_t a, b;
 	size_t i;
 
 	if (len == 0)
@@ -129,8 +134,17 @@ name_hash(const char *name, size_t len, uint32_t *hash)
 		h ^= h >> 29;
 	}
 	if (i < len) {
-		x = '!' * ONES;
-		memcpy(&x, name + i, len - i);
+		if (len >= 8) {
+			memcpy(&x, name + len - 8, 8);
+		} else if (len >= 4) {
+			memcpy(&a, name, 4);
+			memcpy(&b, name + len - 4, 4);
+			x = (uint64_t)a << 32 | b;
+		} else {
+			x = ('!' * ONES) << 24 | (unsigned char)name[0] |
+			    (uint64_t)(unsigned char)name[len / 2] << 8 |
+			    (uint64_t)(unsigned char)name[len - 1] << 16;
+		}
 		if (bad_word(x))
 			return 0;
 		h = (h ^ x) * 0x9e3779b97f4a7c15ULL;

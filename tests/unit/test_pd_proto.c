@@ -109,6 +109,16 @@ static const struct tcase cases[] = {
 	    PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
 	{ "control in name, byte 8", L("abcdefg\x1f=c\n\n"), GEN_NONE,
 	    PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "control first in a 3-byte name",
+	    L("\x01"
+	      "ab=c\n\n"),
+	    GEN_NONE, PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "DEL in the middle of a 5-byte name",
+	    L("ab\x7f"
+	      "cd=c\n\n"),
+	    GEN_NONE, PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "space in the tail of a 12-byte name", L("abcdefghij k=c\n\n"),
+	    GEN_NONE, PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
 	{ "'!' and '~' in name", L("!~=c\n\n"), GEN_NONE, PD_PARSE_DONE, NULL,
 	    1, "!~", "c", 0 },
 	{ "NUL in a later line", L("a=b\nc=d\ne=\0\n\n"), GEN_NONE,
