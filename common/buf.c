@@ -8,6 +8,7 @@
  *	int	cm_buf_append(struct cm_buf *b, const void *p, size_t n);
  *	int	cm_buf_putc(struct cm_buf *b, int c);
  *	int	cm_buf_reserve(struct cm_buf *b, size_t n);
+ *	int	cm_buf_append_grow(struct cm_buf *b, const void *p, size_t n);
  *	int	cm_buf_printf(struct cm_buf *b, const char *fmt, ...);
  *	void	cm_buf_reset(struct cm_buf *b);
  *	void	cm_buf_consume(struct cm_buf *b, size_t n);
@@ -17,8 +18,8 @@
  *	A buffer that grows on demand (doubling, from 64 bytes) up to "max"
  *	content bytes; 0 means no bound. cm_buf_reserve() grows it ahead of
  *	a known amount of appends. cm_buf_append() and cm_buf_putc() are
- *	inline in cm_buf.h, which only calls cm_buf_reserve() when the room
- *	is short; their external definitions are made here. The content is always followed by
+ *	inline in cm_buf.h, which only calls cm_buf_append_grow() when the
+ *	room is short; their external definitions are made here. The content is always followed by
  *	a NUL that "len" does not count, so cm_buf_str() is a C string (the
  *	empty string before the first append). Content may hold NUL bytes.
  *
@@ -88,6 +89,19 @@ cm_buf_reserve(struct cm_buf *b, size_t n)
 	}
 	b->data = p;
 	b->cap = cap;
+	return 0;
+}
+
+/* cm_buf_append_grow - grow, then append: the inline appends' slow path */
+int
+cm_buf_append_grow(struct cm_buf *b, const void *p, size_t n)
+{
+	if (cm_buf_reserve(b, n) == -1)
+		return -1;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
 	return 0;
 }
 

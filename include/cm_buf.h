@@ -8,6 +8,7 @@
  *	int	cm_buf_append(struct cm_buf *b, const void *p, size_t n);
  *	int	cm_buf_putc(struct cm_buf *b, int c);
  *	int	cm_buf_reserve(struct cm_buf *b, size_t n);
+ *	int	cm_buf_append_grow(struct cm_buf *b, const void *p, size_t n);
  *	int	cm_buf_printf(struct cm_buf *b, const char *fmt, ...);
  *	void	cm_buf_reset(struct cm_buf *b);
  *	void	cm_buf_consume(struct cm_buf *b, size_t n);
@@ -22,7 +23,7 @@
  *
  *	cm_buf_append() and cm_buf_putc() are inline here when the room is
  *	there already (every log line appends dozens of small pieces), and
- *	call cm_buf_reserve() otherwise; buf.c holds their external
+ *	call cm_buf_append_grow() otherwise; buf.c holds their external
  *	definitions. The fields are theirs: callers read data and len only.
  * DIAGNOSTICS
  *	The append functions return 0, or -1 when the bound would be passed
@@ -52,6 +53,13 @@ void cm_buf_consume(struct cm_buf *, size_t);
 const char *cm_buf_str(struct cm_buf *);
 void cm_buf_release(struct cm_buf *);
 
+/* The appends when the room is short: grow (or fail), then append. */
+int cm_buf_append_grow(struct cm_buf *, const void *, size_t);
+
+/* Longer appends always take the call: memcpy() dominates them anyway,
+ * and a huge constant length then never reaches an inline memcpy(). */
+#define CM_BUF_INLINE_MAX 4096
+
 /*
  * cm_buf_append - append n bytes. The room test is enough on its own:
  * cap is 0 before the first allocation and never passes max + 1, so
@@ -60,8 +68,8 @@ void cm_buf_release(struct cm_buf *);
 inline int
 cm_buf_append(struct cm_buf *b, const void *p, size_t n)
 {
-	if (n >= b->cap - b->len && cm_buf_reserve(b, n) == -1)
-		return -1;
+	if (n > CM_BUF_INLINE_MAX || n >= b->cap - b->len)
+		return cm_buf_append_grow(b, p, n);
 	if (n)
 		memcpy(b->data + b->len, p, n);
 	b->len += n;
@@ -73,9 +81,11 @@ cm_buf_append(struct cm_buf *b, const void *p, size_t n)
 inline int
 cm_buf_putc(struct cm_buf *b, int c)
 {
-	if (b->cap - b->len < 2 && cm_buf_reserve(b, 1) == -1)
-		return -1;
-	b->data[b->len++] = (char)c;
+	unsigned char ch = (unsigned char)c;
+
+	if (b->cap - b->len < 2)
+		return cm_buf_append_grow(b, &ch, 1);
+	b->data[b->len++] = (char)ch;
 	b->data[b->len] = '\0';
 	return 0;
 }
