@@ -302,8 +302,10 @@ render_head(struct render *r, uint64_t ts_ms)
 
 	if (r->json) {
 		cm_log_json_head(r->out, ts_ms);
-		cm_buf_printf(r->out,
-		    ",\"event\":\"%s\",\"queue_id\":", ev->name);
+		/* The name is [a-z0-9_.]: nothing to escape. */
+		cm_buf_append(r->out, ",\"event\":\"", 10);
+		put_str(r->out, ev->name);
+		cm_buf_append(r->out, "\",\"queue_id\":", 13);
 		if (ev->qid == CM_EV_NO_KEY)
 			cm_buf_append(r->out, "null", 4);
 		else

@@ -412,6 +412,52 @@ cm_log_str(char *buf, size_t bufsize, const char *s, size_t len, size_t max)
 	return buf;
 }
 
+/* digits - v (0 <= v < 10^n) in n decimal digits at o; returns o + n */
+static char *
+digits(char *o, unsigned v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--, v /= 10)
+		o[i] = (char)('0' + v % 10);
+	return o + n;
+}
+
+/*
+ * json_ts - {"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ" as the printf format in
+ * cm_log_json_head() writes it, without printf (every JSON line); 0
+ * when a field is out of the range where both agree (a year past 9999).
+ */
+static int
+json_ts(struct cm_buf *b, const struct tm *tm, unsigned ms)
+{
+	char t[40], *o = t;
+	int year = tm->tm_year + 1900;
+
+	if (year < 0 || year > 9999 || tm->tm_mon < 0 || tm->tm_mon > 98 ||
+	    tm->tm_mday < 0 || tm->tm_mday > 99 || tm->tm_hour < 0 ||
+	    tm->tm_hour > 99 || tm->tm_min < 0 || tm->tm_min > 99 ||
+	    tm->tm_sec < 0 || tm->tm_sec > 99 || ms > 999)
+		return 0;
+	memcpy(o, "{\"ts\":\"", 7);
+	o = digits(o + 7, (unsigned)year, 4);
+	*o++ = '-';
+	o = digits(o, (unsigned)tm->tm_mon + 1, 2);
+	*o++ = '-';
+	o = digits(o, (unsigned)tm->tm_mday, 2);
+	*o++ = 'T';
+	o = digits(o, (unsigned)tm->tm_hour, 2);
+	*o++ = ':';
+	o = digits(o, (unsigned)tm->tm_min, 2);
+	*o++ = ':';
+	o = digits(o, (unsigned)tm->tm_sec, 2);
+	*o++ = '.';
+	o = digits(o, ms, 3);
+	memcpy(o, "Z\"", 2);
+	cm_buf_append(b, t, (size_t)(o + 2 - t));
+	return 1;
+}
+
 /* cm_log_json_head - {"ts":..,"host":..,"program":.. without the closing brace */
 void
 cm_log_json_head(struct cm_buf *b, uint64_t ts_ms)
@@ -421,9 +467,11 @@ cm_log_json_head(struct cm_buf *b, uint64_t ts_ms)
 
 	if (gmtime_r(&t, &tm) == NULL)
 		memset(&tm, 0, sizeof tm);
-	cm_buf_printf(b, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (unsigned)(ts_ms % 1000));
+	if (!json_ts(b, &tm, (unsigned)(ts_ms % 1000)))
+		cm_buf_printf(b,
+		    "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (unsigned)(ts_ms % 1000));
 	cm_buf_append(b, ",\"host\":", 8);
 	cm_log_json_str(b, cm_log_state.host, strlen(cm_log_state.host), 0);
 	cm_buf_append(b, ",\"program\":", 11);
