@@ -7,6 +7,8 @@
  *	void	cm_buf_init(struct cm_buf *b, size_t max);
  *	int	cm_buf_append(struct cm_buf *b, const void *p, size_t n);
  *	int	cm_buf_putc(struct cm_buf *b, int c);
+ *	int	cm_buf_reserve(struct cm_buf *b, size_t n);
+ *	int	cm_buf_append_grow(struct cm_buf *b, const void *p, size_t n);
  *	int	cm_buf_printf(struct cm_buf *b, const char *fmt, ...);
  *	void	cm_buf_reset(struct cm_buf *b);
  *	void	cm_buf_consume(struct cm_buf *b, size_t n);
@@ -14,7 +16,10 @@
  *	void	cm_buf_release(struct cm_buf *b);
  * DESCRIPTION
  *	A buffer that grows on demand (doubling, from 64 bytes) up to "max"
- *	content bytes; 0 means no bound. The content is always followed by
+ *	content bytes; 0 means no bound. cm_buf_reserve() grows it ahead of
+ *	a known amount of appends. cm_buf_append() and cm_buf_putc() are
+ *	inline in cm_buf.h, which only calls cm_buf_append_grow() when the
+ *	room is short; their external definitions are made here. The content is always followed by
  *	a NUL that "len" does not count, so cm_buf_str() is a C string (the
  *	empty string before the first append). Content may hold NUL bytes.
  *
@@ -54,8 +59,9 @@ cm_buf_init(struct cm_buf *b, size_t max)
 /*
  * cm_buf_reserve - make room for n more content bytes plus the NUL.
  * Fails, setting overflow, when that passes the bound or malloc fails.
+ * The capacity never passes max + 1, which the inline appends rely on.
  */
-static int
+int
 cm_buf_reserve(struct cm_buf *b, size_t n)
 {
 	size_t need, cap;
@@ -86,9 +92,9 @@ cm_buf_reserve(struct cm_buf *b, size_t n)
 	return 0;
 }
 
-/* cm_buf_append - append n bytes */
+/* cm_buf_append_grow - grow, then append: the inline appends' slow path */
 int
-cm_buf_append(struct cm_buf *b, const void *p, size_t n)
+cm_buf_append_grow(struct cm_buf *b, const void *p, size_t n)
 {
 	if (cm_buf_reserve(b, n) == -1)
 		return -1;
@@ -99,14 +105,9 @@ cm_buf_append(struct cm_buf *b, const void *p, size_t n)
 	return 0;
 }
 
-/* cm_buf_putc - append one byte */
-int
-cm_buf_putc(struct cm_buf *b, int c)
-{
-	unsigned char ch = (unsigned char)c;
-
-	return cm_buf_append(b, &ch, 1);
-}
+/* The external definitions of the inline functions of cm_buf.h. */
+extern inline int cm_buf_append(struct cm_buf *, const void *, size_t);
+extern inline int cm_buf_putc(struct cm_buf *, int);
 
 /*
  * cm_buf_printf - append formatted text. The output is formatted once

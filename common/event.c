@@ -63,21 +63,50 @@
 #include "cm_log.h"
 #include "log_int.h"
 
-/* check_name - key names are code constants: [a-z0-9_.]{1,64} */
-static void
+/*
+ * First sizes of an event's operations and arena: a policyd quota line
+ * has about 30 fields and 400 bytes of keys and values, so most events
+ * allocate each once instead of doubling their way there.
+ */
+#define EV_OPS_START 64
+#define EV_ARENA_START 511
+
+/* [a-z0-9_.]: the bytes of a key */
+static const unsigned char key_char[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, /* 0x30 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x40 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, /* 0x50 */
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+/*
+ * check_name - key names are code constants: [a-z0-9_.]{1,64}. Returns
+ * the length, which saves the callers a strlen().
+ */
+static size_t
 check_name(const char *key)
 {
-	const char *p;
-	unsigned char c;
+	size_t n;
 
 	if (key == NULL)
 		cm_panic("cm_event: missing key");
-	for (p = key; (c = (unsigned char)*p) != '\0'; p++)
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			c == '_' || c == '.'))
-			break;
-	if (p == key || *p != '\0' || (size_t)(p - key) > CM_EV_KEY_MAX)
+	for (n = 0; key_char[(unsigned char)key[n]]; n++)
+		;
+	if (n == 0 || key[n] != '\0' || n > CM_EV_KEY_MAX)
 		cm_panic("cm_event: bad key name");
+	return n;
 }
 
 /* cap_len - cap an untrusted value, cutting on a UTF-8 boundary */
@@ -102,11 +131,15 @@ cm_event_new(const char *event, const char *queue_id)
 	struct cm_event *ev;
 	size_t n;
 
-	check_name(event);
+	n = check_name(event);
 	if ((ev = calloc(1, sizeof *ev)) == NULL)
 		return NULL;
 	cm_buf_init(&ev->arena, 0);
-	snprintf(ev->name, sizeof ev->name, "%s", event);
+	if (cm_buf_reserve(&ev->arena, EV_ARENA_START) == -1) {
+		cm_event_free(ev);
+		return NULL;
+	}
+	memcpy(ev->name, event, n + 1);
 	ev->flags = CM_EV_BOTH;
 	ev->qid = CM_EV_NO_KEY;
 	if (queue_id != NULL) {
@@ -159,7 +192,7 @@ ev_grow(struct cm_event *ev)
 
 	if (ev->nops + 1 + CM_EV_DEPTH_MAX <= ev->cap)
 		return 0;
-	cap = ev->cap ? ev->cap * 2 : 32;
+	cap = ev->cap ? ev->cap * 2 : EV_OPS_START;
 	if (ev->nops >= CM_EV_OPS_MAX ||
 	    (ops = reallocarray(ev->ops, cap, sizeof *ops)) == NULL)
 		return -1;
@@ -180,14 +213,14 @@ ev_add(struct cm_event *ev, int type, const char *key, const char *val,
 {
 	struct cm_ev_op *op;
 	int begin = type == CM_EV_OP_OBJ || type == CM_EV_OP_ARR, capped = 0;
-	size_t koff = CM_EV_NO_KEY, voff = 0;
+	size_t koff = CM_EV_NO_KEY, voff = 0, klen = 0;
 
 	if (ev == NULL)
 		return;
 	if (key != NULL ||
 	    (ev->skip == 0 && type != CM_EV_OP_END &&
 		ev->kind[ev->depth] != CM_EV_OP_ARR))
-		check_name(key);
+		klen = check_name(key);
 	if (type == CM_EV_OP_END) {
 		ev_end(ev);
 		return;
@@ -200,7 +233,7 @@ ev_add(struct cm_event *ev, int type, const char *key, const char *val,
 		goto lost;
 	if (key != NULL && ev->kind[ev->depth] != CM_EV_OP_ARR) {
 		koff = ev->arena.len;
-		if (cm_buf_append(&ev->arena, key, strlen(key) + 1) == -1)
+		if (cm_buf_append(&ev->arena, key, klen + 1) == -1)
 			goto lost;
 	}
 	if (type == CM_EV_OP_STR || type == CM_EV_OP_ADDR) {
@@ -214,6 +247,7 @@ ev_add(struct cm_event *ev, int type, const char *key, const char *val,
 	op->flags = (unsigned char)ev->flags;
 	op->capped = (unsigned char)capped;
 	op->key = koff;
+	op->klen = koff == CM_EV_NO_KEY ? 0 : (unsigned char)klen;
 	op->val = voff;
 	op->vlen = vlen;
 	op->num = num;

@@ -7,14 +7,19 @@
  *	int	cm_event_render(const struct cm_event *ev, int format,
  *		    uint64_t ts_ms, struct cm_buf *out);
  *	void	cm_event_emit(struct cm_event *ev, int level);
+ *	int	cm_event_format(void);
  * DESCRIPTION
  *	cm_event_render() walks the operations that event.c recorded and
- *	writes one line (see cm_log.h for both shapes). Each field is first
- *	written into a scratch "piece" and copied to the line only when it
- *	fits, keeping room to close the open containers and to add the
- *	truncation mark; the first field that does not fit stops the line,
- *	which then ends in "truncated" (JSON "truncated":true, text
- *	truncated=yes), so JSON output always parses.
+ *	writes one line (see cm_log.h for both shapes). Each field is
+ *	written at the end of the line and kept only when it fits, keeping
+ *	room to close the open containers and to add the truncation mark;
+ *	the first field that does not fit is cut off again and stops the
+ *	line, which then ends in "truncated" (JSON "truncated":true, text
+ *	truncated=yes), so JSON output always parses. When the line's own
+ *	buffer fails (its bound or memory) in the middle of a field, the
+ *	field is written again into a scratch "piece" bounded at
+ *	CM_LOG_LINE_MAX, as every field once was, so the outcome is that
+ *	of the piece-by-piece rendering in every case.
  *
  *	Fields whose flags leave out the format being rendered are skipped,
  *	and so is everything inside a skipped container. Text writes null
@@ -24,7 +29,9 @@
  *
  *	cm_event_emit() renders in the configured format with the current
  *	time, hands the line to the sink when the level lets it through,
- *	and frees the event.
+ *	and frees the event. cm_event_format() tells which format that is,
+ *	so a caller about to emit can skip building fields the line would
+ *	not show.
  * SECURITY
  *	Values come from event.c already capped; all their escaping is done
  *	by log_fmt.c. No line passes CM_LOG_LINE_MAX bytes.
@@ -57,6 +64,7 @@ struct rlevel {
 struct render {
 	const struct cm_event *ev;
 	struct cm_buf *out;
+	struct cm_buf *pb; /* where a field goes: out, or piece on a retry */
 	struct cm_buf piece;
 	int json;
 	int depth;
@@ -65,8 +73,11 @@ struct render {
 	char path[(CM_EV_KEY_MAX + 2) * (CM_EV_DEPTH_MAX + 1) + 32];
 };
 
+#define LINE_START 1023 /* most lines fit: one allocation */
 #define JSON_TRUNC ",\"truncated\":true"
 #define TEXT_TRUNC " truncated=yes"
+
+typedef int (*field_fn)(struct render *, const struct cm_ev_op *);
 
 /* put_str - append a C string (no printf: this is every log line) */
 static void
@@ -104,35 +115,36 @@ static void
 piece_name(struct render *r, const struct cm_ev_op *op, int leaf)
 {
 	struct rlevel *l = &r->st[r->depth];
+	struct cm_buf *b = r->pb;
 	const char *key = op->key == CM_EV_NO_KEY ? ""
 						  : r->ev->arena.data + op->key;
 
 	if (r->json) {
 		if (l->n > 0)
-			cm_buf_putc(&r->piece, ',');
+			cm_buf_putc(b, ',');
 		if (l->kind == CM_EV_OP_OBJ) {
-			cm_buf_putc(&r->piece, '"');
-			put_str(&r->piece, key);
-			cm_buf_append(&r->piece, "\":", 2);
+			cm_buf_putc(b, '"');
+			cm_buf_append(b, key, op->klen);
+			cm_buf_append(b, "\":", 2);
 		}
 		return;
 	}
 	if (!leaf)
 		return;
-	cm_buf_putc(&r->piece, ' ');
-	cm_buf_append(&r->piece, r->path, l->plen);
+	cm_buf_putc(b, ' ');
+	cm_buf_append(b, r->path, l->plen);
 	if (l->kind == CM_EV_OP_OBJ)
-		put_str(&r->piece, key);
+		cm_buf_append(b, key, op->klen);
 	else
-		put_num(&r->piece, (long long)l->n);
-	cm_buf_putc(&r->piece, '=');
+		put_num(b, (long long)l->n);
+	cm_buf_putc(b, '=');
 }
 
-/* render_leaf - one scalar field into r->piece; 0 when not shown */
+/* render_leaf - one scalar field into r->pb; 0 when not shown */
 static int
 render_leaf(struct render *r, const struct cm_ev_op *op)
 {
-	struct cm_buf *b = &r->piece;
+	struct cm_buf *b = r->pb;
 	const char *v = "";
 
 	if (op->type == CM_EV_OP_STR || op->type == CM_EV_OP_ADDR)
@@ -171,6 +183,68 @@ render_leaf(struct render *r, const struct cm_ev_op *op)
 	return 1;
 }
 
+/* render_open - the head of a container into r->pb: name and bracket */
+static int
+render_open(struct render *r, const struct cm_ev_op *op)
+{
+	piece_name(r, op, 0);
+	if (r->json)
+		cm_buf_putc(r->pb, op->type == CM_EV_OP_OBJ ? '{' : '[');
+	return 1;
+}
+
+/* cut - drop what the line got after mark, and restore its overflow */
+static void
+cut(struct cm_buf *out, size_t mark, int overflow)
+{
+	out->len = mark;
+	if (out->data != NULL)
+		out->data[mark] = '\0';
+	out->overflow = overflow;
+}
+
+/*
+ * add_field - write one field (fn: a leaf, or a container's head) at the
+ * end of the line and keep it when it fits with extra_depth more
+ * containers to close. Returns 1 when kept, 0 when it does not fit (the
+ * line is full), -1 when fn shows nothing. A field the line's buffer
+ * failed on is written again into the scratch piece (bounded at
+ * CM_LOG_LINE_MAX), so its length decides as it always did: the line
+ * is full, or the copy fails and the whole rendering with it.
+ */
+static int
+add_field(struct render *r, const struct cm_ev_op *op, int extra_depth,
+    field_fn fn)
+{
+	struct cm_buf *out = r->out;
+	size_t mark = out->len;
+	int overflow = out->overflow;
+
+	out->overflow = 0;
+	r->pb = out;
+	if (!fn(r, op)) {
+		out->overflow = overflow;
+		return -1;
+	}
+	if (!out->overflow) {
+		if (fits(r, 0, extra_depth)) {
+			out->overflow = overflow;
+			return 1;
+		}
+		cut(out, mark, overflow);
+		return 0;
+	}
+	cut(out, mark, overflow);
+	cm_buf_reset(&r->piece);
+	r->pb = &r->piece;
+	fn(r, op);
+	r->pb = out;
+	if (r->piece.overflow || !fits(r, r->piece.len, extra_depth))
+		return 0;
+	cm_buf_append(out, r->piece.data, r->piece.len);
+	return 1;
+}
+
 /* render_begin - open a container, or push a hidden one */
 static void
 render_begin(struct render *r, const struct cm_ev_op *op, int shown)
@@ -185,12 +259,7 @@ render_begin(struct render *r, const struct cm_ev_op *op, int shown)
 	in->n = 0;
 	in->plen = l->plen;
 	if (shown) {
-		piece_name(r, op, 0);
-		if (r->json)
-			cm_buf_putc(&r->piece,
-			    op->type == CM_EV_OP_OBJ ? '{' : '[');
-		if (!r->piece.overflow && fits(r, r->piece.len, 1)) {
-			cm_buf_append(r->out, r->piece.data, r->piece.len);
+		if (add_field(r, op, 1, render_open) == 1) {
 			in->hidden = 0;
 			l->n++;
 		} else {
@@ -233,8 +302,10 @@ render_head(struct render *r, uint64_t ts_ms)
 
 	if (r->json) {
 		cm_log_json_head(r->out, ts_ms);
-		cm_buf_printf(r->out,
-		    ",\"event\":\"%s\",\"queue_id\":", ev->name);
+		/* The name is [a-z0-9_.]: nothing to escape. */
+		cm_buf_append(r->out, ",\"event\":\"", 10);
+		put_str(r->out, ev->name);
+		cm_buf_append(r->out, "\",\"queue_id\":", 13);
 		if (ev->qid == CM_EV_NO_KEY)
 			cm_buf_append(r->out, "null", 4);
 		else
@@ -284,18 +355,19 @@ cm_event_render(const struct cm_event *ev, int format, uint64_t ts_ms,
 			render_end(&r);
 			continue;
 		}
-		cm_buf_reset(&r.piece);
 		if (op->type == CM_EV_OP_OBJ || op->type == CM_EV_OP_ARR) {
 			render_begin(&r, op, !hidden);
 			continue;
 		}
-		if (hidden || !render_leaf(&r, op))
+		if (hidden)
 			continue;
-		if (!r.piece.overflow && fits(&r, r.piece.len, 0)) {
-			cm_buf_append(out, r.piece.data, r.piece.len);
+		switch (add_field(&r, op, 0, render_leaf)) {
+		case 1:
 			r.st[r.depth].n++;
-		} else {
+			break;
+		case 0:
 			r.full = 1;
+			break;
 		}
 	}
 	while (r.depth > 0)
@@ -322,10 +394,18 @@ cm_event_emit(struct cm_event *ev, int level)
 		return;
 	if (level <= cm_log_state.level) {
 		cm_buf_init(&b, 0);
-		if (cm_event_render(ev, cm_log_state.format, cm_log_now_ms(),
+		if (cm_buf_reserve(&b, LINE_START) == 0 &&
+		    cm_event_render(ev, cm_log_state.format, cm_log_now_ms(),
 			&b) == 0)
 			cm_log_sink_write(level, cm_buf_str(&b), b.len);
 		cm_buf_release(&b);
 	}
 	cm_event_free(ev);
+}
+
+/* cm_event_format - the format cm_event_emit() renders in */
+int
+cm_event_format(void)
+{
+	return cm_log_state.format;
 }

@@ -70,20 +70,162 @@
 #include "cm_util.h"
 #include "log_int.h"
 
+static const char hexdig[] = "0123456789abcdef";
+
+/*
+ * Bytes written as they are, one table lookup per byte (every log line
+ * goes through here): json_plain is printable ASCII but '"' and '\\';
+ * text_safe is what a bare text value holds: letters, digits and
+ * "._-:/@+,=[]()".
+ */
+/* printable ASCII but 0x22 and 0x5c */
+static const unsigned char json_plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+/* [A-Za-z0-9] and ._-:/@+,=[]() */
+static const unsigned char text_safe[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, /* 0x50 */
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+/* printable ASCII: cm_log_text_escape() with no delimiters */
+static const unsigned char text_plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+/* printable ASCII but <, > and \\ (an address) */
+static const unsigned char text_plain_addr[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+/* printable ASCII but " and \\ (a quoted value) */
+static const unsigned char text_plain_quoted[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+/*
+ * plain_table - the table of bytes cm_log_text_escape() writes as they
+ * are for the delimiters esc, when it is one of the three in use; NULL
+ * for any other set.
+ */
+static const unsigned char *
+plain_table(const char *esc)
+{
+	if (esc[0] == '\0')
+		return text_plain;
+	if (esc[0] == '<' && esc[1] == '>' && esc[2] == '\\' && esc[3] == '\0')
+		return text_plain_addr;
+	if (esc[0] == '"' && esc[1] == '"' && esc[2] == '\\' && esc[3] == '\0')
+		return text_plain_quoted;
+	return NULL;
+}
+
 /*
  * cm_log_json_escape - append s[0..n) as the inside of a JSON string, stopping
  * before the buffer would pass limit bytes. Returns 1 when all of s was
- * written, 0 when it stopped early or the buffer failed.
+ * written, 0 when it stopped early or the buffer failed. A run of plain
+ * bytes is appended at once; when that fails it is retried byte by byte,
+ * so the buffer ends exactly where it would have one byte at a time.
  */
 int
 cm_log_json_escape(struct cm_buf *b, const char *s, size_t n, size_t limit)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char tmp[8];
-	size_t i, k, tl;
+	size_t i, j, k, tl;
 	const char *piece;
 
 	for (i = 0; i < n; i += k) {
+		for (j = i; j < n && json_plain[p[j]]; j++)
+			;
+		if (j > i) {
+			k = j - i;
+			if (b->len + k <= limit &&
+			    cm_buf_append(b, s + i, k) == 0)
+				continue;
+			/* Byte by byte: stop where one at a time stopped. */
+			for (; i < j; i++)
+				if (b->len + 1 > limit ||
+				    cm_buf_putc(b, p[i]) == -1)
+					return 0;
+			k = 0;
+			continue;
+		}
 		piece = tmp;
 		k = 1;
 		if (p[i] == '"' || p[i] == '\\') {
@@ -92,14 +234,15 @@ cm_log_json_escape(struct cm_buf *b, const char *s, size_t n, size_t limit)
 			piece = "\\n", tl = 2;
 		} else if (p[i] == '\t') {
 			piece = "\\t", tl = 2;
-		} else if (p[i] >= 0x20 && p[i] < 0x7f) {
-			piece = s + i, tl = 1;
 		} else if (p[i] >= 0x80 &&
 		    (k = cm_utf8_len(p + i, n - i)) > 0) {
 			piece = s + i, tl = k;
 		} else {
 			k = 1;
-			tl = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", p[i]);
+			memcpy(tmp, "\\u00", 4);
+			tmp[4] = hexdig[p[i] >> 4];
+			tmp[5] = hexdig[p[i] & 15];
+			tl = 6;
 		}
 		if (b->len + tl > limit || cm_buf_append(b, piece, tl) == -1)
 			return 0;
@@ -118,30 +261,65 @@ cm_log_json_str(struct cm_buf *b, const char *s, size_t n, int capped)
 	cm_buf_putc(b, '"');
 }
 
+/* text_esc_one - append the escape of one byte of cm_log_text_escape() */
+static void
+text_esc_one(struct cm_buf *b, unsigned char c, const char *esc)
+{
+	char x[4];
+
+	if (c == '"' && strchr(esc, '"')) {
+		cm_buf_append(b, "\\\"", 2);
+	} else if (c == '\\' && strchr(esc, '\\')) {
+		cm_buf_append(b, "\\\\", 2);
+	} else if (c < 0x20 || c >= 0x7f ||
+	    (c != '\0' && c != '"' && c != '\\' && strchr(esc, c))) {
+		x[0] = '\\';
+		x[1] = 'x';
+		x[2] = hexdig[c >> 4];
+		x[3] = hexdig[c & 15];
+		cm_buf_append(b, x, 4);
+	} else {
+		cm_buf_putc(b, c);
+	}
+}
+
 /*
  * cm_log_text_escape - append s[0..n) with \xHH for bytes outside printable
  * ASCII and for the other bytes in "esc", except '"' and '\' which are
  * written \" and \\ when in "esc" and as they are when not. Diagnostics
  * pass "": their arguments went through cm_log_str() already, and its
  * \xHH escapes must not be escaped twice.
+ *
+ * Runs of bytes written as they are (printable ASCII not in "esc") are
+ * appended at once; they are found by table for the delimiter sets in
+ * use (none, '<' '>' '\\', '"' '\\') and by strchr() for any other. A failed append does not stop the rest (as one byte
+ * at a time never did): a run that fails is retried byte by byte.
  */
 void
 cm_log_text_escape(struct cm_buf *b, const char *s, size_t n, const char *esc)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *plain = plain_table(esc);
 	unsigned char c;
-	size_t i;
+	size_t i, j;
 
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c == '"' && strchr(esc, '"'))
-			cm_buf_append(b, "\\\"", 2);
-		else if (c == '\\' && strchr(esc, '\\'))
-			cm_buf_append(b, "\\\\", 2);
-		else if (c < 0x20 || c >= 0x7f ||
-		    (c != '\0' && c != '"' && c != '\\' && strchr(esc, c)))
-			cm_buf_printf(b, "\\x%02x", c);
-		else
-			cm_buf_putc(b, c);
+	for (i = 0; i < n;) {
+		if (plain != NULL) {
+			for (j = i; j < n && plain[p[j]]; j++)
+				;
+		} else {
+			for (j = i; j < n; j++) {
+				c = p[j];
+				if (c < 0x20 || c >= 0x7f || strchr(esc, c))
+					break;
+			}
+		}
+		if (j > i && cm_buf_append(b, s + i, j - i) == -1)
+			for (; i < j; i++)
+				cm_buf_putc(b, p[i]);
+		if (j < n)
+			text_esc_one(b, p[j++], esc);
+		i = j;
 	}
 }
 
@@ -167,17 +345,11 @@ cm_log_text_quoted(struct cm_buf *b, int open, const char *s, size_t n,
 void
 cm_log_text_val(struct cm_buf *b, const char *s, size_t n, int capped)
 {
-	static const char safe[] = "._-:/@+,=[]()";
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i;
-	unsigned char c;
 
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || strchr(safe, c)) ||
-		    c == '\0')
-			break;
-	}
+	for (i = 0; i < n && text_safe[p[i]]; i++)
+		;
 	if (n > 0 && i == n) {
 		cm_buf_append(b, s, n);
 		if (capped)
@@ -240,6 +412,52 @@ cm_log_str(char *buf, size_t bufsize, const char *s, size_t len, size_t max)
 	return buf;
 }
 
+/* digits - v (0 <= v < 10^n) in n decimal digits at o; returns o + n */
+static char *
+digits(char *o, unsigned v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--, v /= 10)
+		o[i] = (char)('0' + v % 10);
+	return o + n;
+}
+
+/*
+ * json_ts - {"ts":"YYYY-MM-DDTHH:MM:SS.mmmZ" as the printf format in
+ * cm_log_json_head() writes it, without printf (every JSON line); 0
+ * when a field is out of the range where both agree (a year past 9999).
+ */
+static int
+json_ts(struct cm_buf *b, const struct tm *tm, unsigned ms)
+{
+	char t[40], *o = t;
+	int year = tm->tm_year + 1900;
+
+	if (year < 0 || year > 9999 || tm->tm_mon < 0 || tm->tm_mon > 98 ||
+	    tm->tm_mday < 0 || tm->tm_mday > 99 || tm->tm_hour < 0 ||
+	    tm->tm_hour > 99 || tm->tm_min < 0 || tm->tm_min > 99 ||
+	    tm->tm_sec < 0 || tm->tm_sec > 99 || ms > 999)
+		return 0;
+	memcpy(o, "{\"ts\":\"", 7);
+	o = digits(o + 7, (unsigned)year, 4);
+	*o++ = '-';
+	o = digits(o, (unsigned)tm->tm_mon + 1, 2);
+	*o++ = '-';
+	o = digits(o, (unsigned)tm->tm_mday, 2);
+	*o++ = 'T';
+	o = digits(o, (unsigned)tm->tm_hour, 2);
+	*o++ = ':';
+	o = digits(o, (unsigned)tm->tm_min, 2);
+	*o++ = ':';
+	o = digits(o, (unsigned)tm->tm_sec, 2);
+	*o++ = '.';
+	o = digits(o, ms, 3);
+	memcpy(o, "Z\"", 2);
+	cm_buf_append(b, t, (size_t)(o + 2 - t));
+	return 1;
+}
+
 /* cm_log_json_head - {"ts":..,"host":..,"program":.. without the closing brace */
 void
 cm_log_json_head(struct cm_buf *b, uint64_t ts_ms)
@@ -249,9 +467,11 @@ cm_log_json_head(struct cm_buf *b, uint64_t ts_ms)
 
 	if (gmtime_r(&t, &tm) == NULL)
 		memset(&tm, 0, sizeof tm);
-	cm_buf_printf(b, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (unsigned)(ts_ms % 1000));
+	if (!json_ts(b, &tm, (unsigned)(ts_ms % 1000)))
+		cm_buf_printf(b,
+		    "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03uZ\"",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (unsigned)(ts_ms % 1000));
 	cm_buf_append(b, ",\"host\":", 8);
 	cm_log_json_str(b, cm_log_state.host, strlen(cm_log_state.host), 0);
 	cm_buf_append(b, ",\"program\":", 11);

@@ -91,6 +91,7 @@ struct cm_ev_op {
 	unsigned char type;
 	unsigned char flags;
 	unsigned char capped;
+	unsigned char klen; /* key length, at most CM_EV_KEY_MAX */
 	size_t key; /* arena offset, CM_EV_NO_KEY in arrays */
 	size_t val; /* arena offset of a string value */
 	size_t vlen;

@@ -165,6 +165,12 @@ int cm_event_render(const struct cm_event *, int format, uint64_t ts_ms,
     struct cm_buf *out);
 /* Render with the configured format, write at level, free. */
 void cm_event_emit(struct cm_event *, int level);
+/*
+ * The format cm_event_emit() renders in (CM_LOG_TEXT or CM_LOG_JSON): an
+ * event that is emitted at once may leave out the fields flagged for the
+ * other format only, which would not be shown.
+ */
+int cm_event_format(void);
 void cm_event_free(struct cm_event *);
 
 #endif

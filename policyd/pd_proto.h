@@ -35,10 +35,15 @@
 #define PD_PROTO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pd_request.h"
 
 enum pd_parse { PD_PARSE_MORE, PD_PARSE_DONE, PD_PARSE_ERROR };
+
+/* Open hashing of the names seen, for the duplicate check: at most half
+ * full, so a probe always ends. */
+#define PD_NAME_SLOTS (2 * PD_ATTRS_MAX)
 
 struct pd_parser {
 	struct pd_request *req;
@@ -47,6 +52,8 @@ struct pd_parser {
 	const char *why; /* reason of PD_PARSE_ERROR */
 	const char *sample; /* the offending line, not NUL-terminated */
 	size_t sample_len;
+	uint32_t hash[PD_ATTRS_MAX]; /* of each attribute's name */
+	unsigned char slot[PD_NAME_SLOTS]; /* attribute index + 1, 0: free */
 };
 
 void pd_parser_init(struct pd_parser *, struct pd_request *);

@@ -30,6 +30,10 @@
  *	slot.
  * DIAGNOSTICS
  *	None logged here; pd_quotalog.c writes the line.
+ *
+ *	The attributes read here are looked up in one pass over the
+ *	request (struct known) instead of one search per name: policyd
+ *	prepares every request.
  * SECURITY
  *	Every request attribute is untrusted: values are copied with
  *	bounds, identities are normalized or hashed before they become
@@ -54,6 +58,94 @@
 #include "pd_quota.h"
 #include "pd_request.h"
 #include "pd_window.h"
+
+/* The attributes this file reads: struct known holds their values. */
+enum {
+	K_CLIENT_ADDRESS,
+	K_INSTANCE,
+	K_PROTOCOL_STATE,
+	K_QUEUE_ID,
+	K_RECIPIENT_COUNT,
+	K_SASL_USERNAME,
+	K_SENDER,
+	K_SIZE,
+	K_COUNT
+};
+
+struct known {
+	const char *v[K_COUNT]; /* NULL: not sent */
+};
+
+/*
+ * known_index - K_* of an attribute name, or -1. One candidate per
+ * first (and second) byte, compared only when the third byte matches
+ * too: most of the ~30 names Postfix sends cost a few compares.
+ */
+static int
+known_index(const char *n)
+{
+	const char *c;
+	int k;
+
+	switch (n[0]) {
+	case 'c':
+		c = "client_address", k = K_CLIENT_ADDRESS;
+		break;
+	case 'i':
+		c = "instance", k = K_INSTANCE;
+		break;
+	case 'p':
+		c = "protocol_state", k = K_PROTOCOL_STATE;
+		break;
+	case 'q':
+		c = "queue_id", k = K_QUEUE_ID;
+		break;
+	case 'r':
+		c = "recipient_count", k = K_RECIPIENT_COUNT;
+		break;
+	case 's':
+		if (n[1] == 'a')
+			c = "sasl_username", k = K_SASL_USERNAME;
+		else if (n[1] == 'e')
+			c = "sender", k = K_SENDER;
+		else
+			c = "size", k = K_SIZE;
+		break;
+	default:
+		return -1;
+	}
+	/* n[1] and n[2] exist: n[0] is not NUL, and a NUL in n[1] would
+	 * differ from c[1] first. Every candidate has 4 bytes or more. */
+	if (n[1] != c[1] || n[2] != c[2] || strcmp(n + 3, c + 3) != 0)
+		return -1;
+	return k;
+}
+
+/* known_fill - the K_* attributes of req; the first of a name wins */
+static void
+known_fill(const struct pd_request *req, struct known *kn)
+{
+	size_t i;
+	int k;
+
+	memset(kn, 0, sizeof *kn);
+	for (i = 0; i < req->nattr; i++)
+		if ((k = known_index(req->attr[i].name)) >= 0 &&
+		    kn->v[k] == NULL)
+			kn->v[k] = req->attr[i].value;
+}
+
+/* known_get - an attribute's value, through kn when it is a K_* name */
+static const char *
+known_get(const struct pd_request *req, const struct known *kn,
+    const char *name)
+{
+	int k;
+
+	if (name[0] != '\0' && (k = known_index(name)) >= 0)
+		return kn->v[k];
+	return pd_request_get(req, name);
+}
 
 /* copy_capped - copy an attribute for the log line (NULL -> "") */
 static void
@@ -201,14 +293,14 @@ pd_quota_keys(const struct pd_config *cfg, const struct pd_limit *lim,
 /* find_identity - the first non-empty configured attribute, normalized */
 static int
 find_identity(const struct pd_config *cfg, const struct pd_request *req,
-    struct pd_quota *q)
+    const struct known *kn, struct pd_quota *q)
 {
 	const char *v;
 	size_t i;
 	int r;
 
 	for (i = 0; i < cfg->identity.n; i++) {
-		v = pd_request_get(req, cfg->identity.v[i]);
+		v = known_get(req, kn, cfg->identity.v[i]);
 		if (v == NULL || *v == 0 || strcmp(v, "<>") == 0)
 			continue;
 		r = pd_quota_identity(v, strlen(v), q->identity,
@@ -241,7 +333,7 @@ exempt_identity(const struct pd_config *cfg, const char *identity)
 
 /* limit_subject - what a limit counts for this request, or NULL: skip */
 static const char *
-limit_subject(const struct pd_limit *lim, const struct pd_request *req,
+limit_subject(const struct pd_limit *lim, const struct known *kn,
     const struct pd_quota *q, char *buf, size_t len)
 {
 	char norm[CM_ADDR_MAX + 1];
@@ -250,14 +342,14 @@ limit_subject(const struct pd_limit *lim, const struct pd_request *req,
 	if (lim->key == PD_KEY_IDENTITY)
 		return q->identity;
 	if (lim->key == PD_KEY_CLIENT) {
-		v = pd_request_get(req, "client_address");
+		v = kn->v[K_CLIENT_ADDRESS];
 		if (v == NULL || *v == 0 || strlen(v) >= len ||
 		    strspn(v, "0123456789abcdefABCDEF.:") != strlen(v))
 			return NULL;
 		memcpy(buf, v, strlen(v) + 1);
 		return buf;
 	}
-	v = pd_request_get(req, "sender");
+	v = kn->v[K_SENDER];
 	if (v == NULL || cm_addr_norm(v, strlen(v), norm, &why) == -1 ||
 	    (dom = cm_addr_domain(norm)) == NULL || *dom == 0 ||
 	    strlen(dom) >= len || !key_safe(dom))
@@ -279,8 +371,8 @@ limit_cost(const struct pd_limit *lim, const struct pd_quota *q)
 
 /* build_plan - one plan item per limit that applies; 0 items: DUNNO */
 static int
-build_plan(const struct pd_config *cfg, const struct pd_request *req,
-    long long now, struct pd_quota *q)
+build_plan(const struct pd_config *cfg, const struct known *kn, long long now,
+    struct pd_quota *q)
 {
 	const char *prefix = cfg->key_prefix ? cfg->key_prefix : "mt";
 	struct pd_plan *p = &q->plan;
@@ -292,7 +384,7 @@ build_plan(const struct pd_config *cfg, const struct pd_request *req,
 	p->commit = q->state == PD_STATE_EOM;
 	p->over = -1;
 	for (i = 0; i < cfg->nlimits && p->n < PD_LIMITS_MAX; i++) {
-		s = limit_subject(&cfg->limits[i], req, q, subj, sizeof subj);
+		s = limit_subject(&cfg->limits[i], kn, q, subj, sizeof subj);
 		if (s == NULL ||
 		    pd_quota_keys(cfg, &cfg->limits[i], s, now,
 			&p->item[p->n]) == -1)
@@ -301,7 +393,7 @@ build_plan(const struct pd_config *cfg, const struct pd_request *req,
 					       : 1;
 		p->n++;
 	}
-	inst = pd_request_get(req, "instance");
+	inst = kn->v[K_INSTANCE];
 	if (p->commit && inst != NULL && *inst != 0 && strlen(inst) <= 64 &&
 	    key_safe(inst) &&
 	    fmt_key(p->instance_key, prefix, q->identity, "i", inst) == 0)
@@ -326,6 +418,7 @@ int
 pd_quota_prepare(const struct pd_config *cfg, const struct pd_request *req,
     long long now, struct pd_quota *q)
 {
+	struct known kn;
 	const char *st, *ip;
 
 	/* All but the plan items (kilobytes of keys): build_plan() fills
@@ -334,19 +427,18 @@ pd_quota_prepare(const struct pd_config *cfg, const struct pd_request *req,
 	memset(&q->plan.dup, 0,
 	    sizeof *q - offsetof(struct pd_quota, plan.dup));
 	q->plan.over = -1;
-	st = pd_request_get(req, "protocol_state");
+	known_fill(req, &kn);
+	st = kn.v[K_PROTOCOL_STATE];
 	copy_capped(q->state_name, sizeof q->state_name, st);
-	copy_capped(q->queue_id, sizeof q->queue_id,
-	    pd_request_get(req, "queue_id"));
-	ip = pd_request_get(req, "client_address");
+	copy_capped(q->queue_id, sizeof q->queue_id, kn.v[K_QUEUE_ID]);
+	ip = kn.v[K_CLIENT_ADDRESS];
 	copy_capped(q->client_ip, sizeof q->client_ip, ip);
-	copy_capped(q->sasl_user, sizeof q->sasl_user,
-	    pd_request_get(req, "sasl_username"));
-	copy_capped(q->sender, sizeof q->sender, pd_request_get(req, "sender"));
-	q->rcpt_count = parse_count(pd_request_get(req, "recipient_count"), 1);
+	copy_capped(q->sasl_user, sizeof q->sasl_user, kn.v[K_SASL_USERNAME]);
+	copy_capped(q->sender, sizeof q->sender, kn.v[K_SENDER]);
+	q->rcpt_count = parse_count(kn.v[K_RECIPIENT_COUNT], 1);
 	if (q->rcpt_count < 1)
 		q->rcpt_count = 1;
-	q->size = parse_count(pd_request_get(req, "size"), 0);
+	q->size = parse_count(kn.v[K_SIZE], 0);
 	if (st != NULL && strcasecmp(st, "RCPT") == 0)
 		q->state = PD_STATE_RCPT;
 	else if (st != NULL && strcasecmp(st, "END-OF-MESSAGE") == 0)
@@ -356,11 +448,11 @@ pd_quota_prepare(const struct pd_config *cfg, const struct pd_request *req,
 	if (cfg->exempt_clients != NULL && ip != NULL && *ip != 0 &&
 	    cm_cidr_match_str(cfg->exempt_clients, ip) == 1)
 		return decided(q, "exempt-client");
-	if (find_identity(cfg, req, q) == -1)
+	if (find_identity(cfg, req, &kn, q) == -1)
 		return decided(q, "no-identity");
 	if (exempt_identity(cfg, q->identity))
 		return decided(q, "exempt-identity");
-	if (!build_plan(cfg, req, now, q))
+	if (!build_plan(cfg, &kn, now, q))
 		return decided(q, "no-limits");
 	return 1;
 }

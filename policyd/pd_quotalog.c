@@ -17,7 +17,9 @@
  *	action=DUNNO reason=counted store=redis elapsed_us=412
  *
  *	In text the limits are one compact field (name:used/max); JSON gets
- *	the array [{name, window, used, max, cost}]. "used" is the counter
+ *	the array [{name, window, used, max, cost}]. Only the one for the
+ *	configured log format is built (cm_event_format()): the event is
+ *	emitted at once, and the other would not be shown. "used" is the counter
  *	after this decision (it includes the cost when the message was
  *	counted). In monitor mode, mode=monitor and would=ACTION say what
  *	enforce mode would have answered.
@@ -122,8 +124,10 @@ pd_quotalog(const struct pd_config *cfg, const struct pd_quota *q,
 		cm_event_int(ev, "size", q->size);
 	}
 	if (q->plan.n > 0 && q->store_used && q->store_error[0] == 0) {
-		limits_text(q, ev);
-		limits_json(q, ev);
+		if (cm_event_format() == CM_LOG_JSON)
+			limits_json(q, ev);
+		else
+			limits_text(q, ev);
 		cm_event_flags(ev, CM_EV_BOTH);
 	}
 	cm_event_str(ev, "action", pd_action_name(q->action));

@@ -7,11 +7,25 @@
  *	int	pd_window_tz(const char *tz, int apply, const char **why);
  *	int	pd_window_span(const struct pd_limit *lim, long long now,
  *		    struct pd_span *out);
+ *	void	pd_window_flush(void);
  * DESCRIPTION
  *	See pd_window.h for the algorithms. Calendar arithmetic goes through
  *	localtime_r() and mktime() with tm_isdst = -1, so the C library's
  *	zone data decide where midnight falls; a midnight that does not
  *	exist (a DST change at 00:00) becomes the first instant of that day.
+ *
+ *	That arithmetic costs thousands of instructions per window, and
+ *	policyd needs it for every request, so the last window of each
+ *	calendar kind is cached. Everything but the TTL is a function of
+ *	the local date of "now" alone (localtime_r() is read for the date
+ *	and the weekday only), the same for every date of one window. So
+ *	an entry filled at time t0 holds for every now in [t0, end): local
+ *	dates only move forward, and "end" is the first instant of the next
+ *	window (or earlier, when mktime() puts a skipped midnight before
+ *	it). No entry is kept when the start was moved to "now" (a skipped
+ *	midnight): the id would then depend on now. pd_window_tz() with
+ *	apply and pd_window_flush() empty the cache, which is process-wide
+ *	and unlocked: policyd is one thread.
  * DIAGNOSTICS
  *	pd_window_tz() returns 0, or -1 with *why. pd_window_span() returns
  *	0, or -1 when localtime_r() or mktime() fail (time out of range).
@@ -28,6 +42,20 @@
 #include <time.h>
 
 #include "pd_window.h"
+
+/* The last calendar window of each kind: valid for now in [lo, sp.end). */
+static struct cal_cache {
+	int valid;
+	long long lo;
+	struct pd_span sp; /* start, end, id; no TTL */
+} cal_cache[PD_WIN_MONTH + 1];
+
+/* pd_window_flush - forget the cached calendar windows */
+void
+pd_window_flush(void)
+{
+	memset(cal_cache, 0, sizeof cal_cache);
+}
 
 /*
  * pd_window_tz - set the zone of the calendar windows for this process.
@@ -69,6 +97,7 @@ pd_window_tz(const char *tz, int apply, const char **why)
 		return -1;
 	}
 	tzset();
+	pd_window_flush();
 	return 0;
 }
 
@@ -92,12 +121,20 @@ local_midnight(const struct tm *day, int add_days, int add_months)
 static int
 calendar_span(int kind, long long now, struct pd_span *out)
 {
+	struct cal_cache *c = NULL;
 	time_t t = (time_t)now;
 	struct tm tm, st;
-	int back = 0;
+	int back = 0, moved = 0;
 	time_t st_t;
 	size_t n;
 
+	if (kind >= PD_WIN_DAY && kind <= PD_WIN_MONTH)
+		c = &cal_cache[kind];
+	if (c != NULL && c->valid && now >= c->lo && now < c->sp.end) {
+		*out = c->sp;
+		out->ttl_s = out->end - now + PD_CAL_GRACE_S;
+		return 0;
+	}
 	if (localtime_r(&t, &tm) == NULL)
 		return -1;
 	if (kind == PD_WIN_WEEK)
@@ -113,8 +150,10 @@ calendar_span(int kind, long long now, struct pd_span *out)
 		out->end = local_midnight(&tm, 0, 1);
 	if (out->start == -1 || out->end == -1 || out->end <= now)
 		return -1;
-	if (out->start > now) /* no such midnight: the day starts later */
+	if (out->start > now) { /* no such midnight: the day starts later */
 		out->start = now;
+		moved = 1;
+	}
 	st_t = (time_t)out->start;
 	if (localtime_r(&st_t, &st) == NULL)
 		return -1;
@@ -126,6 +165,11 @@ calendar_span(int kind, long long now, struct pd_span *out)
 		n = strftime(out->id, sizeof out->id, "m%Y%m", &st);
 	if (n == 0)
 		return -1;
+	if (c != NULL) {
+		c->valid = !moved;
+		c->lo = now;
+		c->sp = *out;
+	}
 	out->ttl_s = out->end - now + PD_CAL_GRACE_S;
 	return 0;
 }
@@ -142,7 +186,8 @@ int
 pd_window_span(const struct pd_limit *lim, long long now, struct pd_span *out)
 {
 	long long w = lim->window_s, g;
-	int n;
+	char d[24];
+	size_t i = sizeof d;
 
 	memset(out, 0, sizeof *out);
 	if (now < 0)
@@ -161,6 +206,12 @@ pd_window_span(const struct pd_limit *lim, long long now, struct pd_span *out)
 	out->end = (out->slot + 1) * g;
 	out->keep = (w + g - 1) / g + 2;
 	out->ttl_s = (out->keep + 1) * g;
-	n = snprintf(out->id, sizeof out->id, "r%lld", w);
-	return n < 0 || (size_t)n >= sizeof out->id ? -1 : 0;
+	/* "r%lld" of w (positive), without printf: every request. */
+	do
+		d[--i] = (char)('0' + w % 10);
+	while ((w /= 10) != 0);
+	out->id[0] = 'r';
+	memcpy(out->id + 1, d + i, sizeof d - i);
+	out->id[1 + sizeof d - i] = 0;
+	return 0;
 }

@@ -7,6 +7,7 @@
  *	int	pd_window_tz(const char *tz, int apply, const char **why);
  *	int	pd_window_span(const struct pd_limit *lim, long long now,
  *		    struct pd_span *out);
+ *	void	pd_window_flush(void);
  * DESCRIPTION
  *	Calendar windows (day, week, month) start at local midnight in the
  *	zone set by pd_window_tz() (TZ for the whole process, set once at
@@ -24,7 +25,9 @@
  *	(g = 1) are exact. Slots older than keep are deleted at commit.
  *
  *	The clock ("now", seconds since the epoch) is always passed in, so
- *	tests inject it.
+ *	tests inject it. The bounds of the last calendar window of each
+ *	kind are cached (see pd_window.c); set the zone only through
+ *	pd_window_tz(), or call pd_window_flush() after changing TZ.
  * DIAGNOSTICS
  *	pd_window_tz() returns -1 with *why for a zone that is not installed;
  *	with apply 0 it only checks the name.
@@ -52,5 +55,6 @@ struct pd_span {
 
 int pd_window_tz(const char *, int, const char **);
 int pd_window_span(const struct pd_limit *, long long, struct pd_span *);
+void pd_window_flush(void);
 
 #endif

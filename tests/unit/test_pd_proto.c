@@ -39,6 +39,7 @@ enum gen {
 	GEN_LINE_MAX_1,
 	GEN_TOO_LARGE, /* 9 lines of 2000 bytes */
 	GEN_GARBAGE, /* 64 KiB of bytes 0x80-0xff, no newline */
+	GEN_NUL_LATE, /* 5 lines of 1000 bytes, a NUL in the fifth */
 };
 
 struct tcase {
@@ -88,6 +89,44 @@ static const struct tcase cases[] = {
 	    "bad attribute name", 0, NULL, NULL, 0 },
 	{ "duplicate name", L("sender=a\nsender=b\n\n"), GEN_NONE,
 	    PD_PARSE_ERROR, "duplicate attribute", 0, NULL, NULL, 0 },
+	{ "duplicate 8-byte name", L("abcdefgh=1\nabcdefgi=2\nabcdefgh=3\n\n"),
+	    GEN_NONE, PD_PARSE_ERROR, "duplicate attribute", 0, NULL, NULL, 0 },
+	{ "duplicate 9-byte name",
+	    L("abcdefghi=1\nabcdefghj=2\nabcdefghi=\n\n"), GEN_NONE,
+	    PD_PARSE_ERROR, "duplicate attribute", 0, NULL, NULL, 0 },
+	{ "names differing in byte 9 or 17",
+	    L("recipient_count=1\nrecipient_counu=2\nccert_pubkey_fingerprint="
+	      "3\nccert_pubkey_fingerprinu=4\n\n"),
+	    GEN_NONE, PD_PARSE_DONE, NULL, 4, "ccert_pubkey_fingerprinu", "4",
+	    0 },
+	{ "name is a prefix of another", L("send=1\nsender=2\nsende=3\n\n"),
+	    GEN_NONE, PD_PARSE_DONE, NULL, 3, "sende", "3", 0 },
+	{ "high bytes in name", L("\x80\xff=1\n\xc3\xa9=2\n\n"), GEN_NONE,
+	    PD_PARSE_DONE, NULL, 2, "\xc3\xa9", "2", 0 },
+	{ "space in name, byte 9", L("abcdefgh =c\n\n"), GEN_NONE,
+	    PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "DEL in name, byte 10", L("abcdefghi\x7f=c\n\n"), GEN_NONE,
+	    PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "control in name, byte 8", L("abcdefg\x1f=c\n\n"), GEN_NONE,
+	    PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "control first in a 3-byte name",
+	    L("\x01"
+	      "ab=c\n\n"),
+	    GEN_NONE, PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "DEL in the middle of a 5-byte name",
+	    L("ab\x7f"
+	      "cd=c\n\n"),
+	    GEN_NONE, PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "space in the tail of a 12-byte name", L("abcdefghij k=c\n\n"),
+	    GEN_NONE, PD_PARSE_ERROR, "bad attribute name", 0, NULL, NULL, 0 },
+	{ "'!' and '~' in name", L("!~=c\n\n"), GEN_NONE, PD_PARSE_DONE, NULL,
+	    1, "!~", "c", 0 },
+	{ "NUL in a later line", L("a=b\nc=d\ne=\0\n\n"), GEN_NONE,
+	    PD_PARSE_ERROR, "NUL byte in request", 0, NULL, NULL, 0 },
+	{ "NUL after the request", L("a=b\n\n\0"), GEN_NONE, PD_PARSE_DONE,
+	    NULL, 1, "a", "b", 5 },
+	{ "NUL past 4 KiB", NULL, 0, GEN_NUL_LATE, PD_PARSE_ERROR,
+	    "NUL byte in request", 0, NULL, NULL, 0 },
 	{ "NUL in value", L("sender=a\0b\n\n"), GEN_NONE, PD_PARSE_ERROR,
 	    "NUL byte in request", 0, NULL, NULL, 0 },
 	{ "NUL first", L("\0"), GEN_NONE, PD_PARSE_ERROR, "NUL byte in request",
@@ -156,6 +195,17 @@ gen_input(enum gen g, size_t *len)
 	case GEN_GARBAGE:
 		for (i = 0; i < 65536; i++)
 			b[off++] = (char)(0x80 | (i * 37 % 128));
+		break;
+	case GEN_NUL_LATE:
+		for (i = 0; i < 5; i++) {
+			off += (size_t)snprintf(b + off, cap - off, "n%zu=", i);
+			memset(b + off, 'v', 995);
+			if (i == 4)
+				b[off + 500] = '\0';
+			off += 995;
+			b[off++] = '\n';
+		}
+		b[off++] = '\n';
 		break;
 	case GEN_NONE:
 		break;

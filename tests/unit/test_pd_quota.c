@@ -9,7 +9,8 @@
  *	nothing is counted at RCPT, a refused message is not counted, a
  *	retried instance counts once, monitor mode, exemptions, overrides,
  *	reply expansion, rolling and calendar windows. Also asserts on the
- *	quota log line.
+ *	quota log line, and compares one whole line in text and JSON byte
+ *	for byte (hostile attribute values, monitor mode, over a limit).
  * DIAGNOSTICS
  *	TAP through cmocka: one line per test, "not ok" with the reason
  *	when one fails; the exit status is then non-zero.
@@ -30,6 +31,7 @@
 #include "pd_config.h"
 #include "pd_engine.h"
 #include "pd_quota.h"
+#include "pd_request.h"
 #include "pd_store.h"
 #include "pd_test_req.h"
 
@@ -339,6 +341,103 @@ test_log_line(void **state)
 	fx_close(&f);
 }
 
+/* blank - replace the string value of "key": in line by "X" */
+static void
+blank(char *line, const char *key)
+{
+	char *v = strstr(line, key), *end;
+
+	if (v == NULL)
+		return;
+	v += strlen(key);
+	if (*v != '"' || (end = strchr(v + 1, '"')) == NULL)
+		return;
+	v[1] = 'X';
+	memmove(v + 2, end, strlen(end) + 1);
+}
+
+/*
+ * golden_line - one decision written by pd_quotalog() in format: over
+ * the second limit, in monitor mode, fixed counters and elapsed time;
+ * the JSON time stamp and host name are replaced by "X". Returns the
+ * line.
+ */
+static const char *
+golden_line(int format)
+{
+	static struct pd_request req;
+	static struct pd_quota q;
+	static char line[16384 + 16];
+	struct fx f;
+	FILE *fp, *null;
+	const char *log, *why = "";
+
+	fx_open(&f,
+	    "mode = monitor\nlog_target = stderr\n"
+	    "limit daily = day 100 recipients\nlimit burst = 1m 3 messages\n");
+	f.cfg.log.format = format;
+	assert_int_equal(cm_log_setup(&f.cfg.log, &why), 0);
+	fp = log_capture();
+	pd_test_req(&req,
+	    EOM("<Al\"ice Q@Example.ORG>",
+		4) "\nqueue_id=4XyZ1p2\n"
+		   "client_address=192.0.2.7\n"
+		   "sasl_username=al\\ice bob\x01\xc3\xa9\n"
+		   "size=1234\ninstance=1a.2b");
+	assert_int_equal(pd_quota_prepare(&f.cfg, &req, T0, &q), 1);
+	q.plan.item[0].used = 12;
+	q.plan.item[1].used = 3;
+	q.plan.over = 1;
+	pd_quota_finish(&f.cfg, &q, PD_STORE_OK, NULL);
+	pd_quotalog(&f.cfg, &q, "redis", 412);
+	log = log_read(fp);
+	fclose(fp);
+	snprintf(line, sizeof line, "%s", log);
+	blank(line, "{\"ts\":");
+	blank(line, ",\"host\":");
+	f.cfg.log.format = 0;
+	assert_int_equal(cm_log_setup(&f.cfg.log, &why), 0);
+	if ((null = fopen("/dev/null", "w")) != NULL)
+		cm_log_set_stream(null);
+	fx_close(&f);
+	return line;
+}
+
+/* test_log_golden - the whole quota line, byte for byte, both formats */
+static void
+test_log_golden(void **state)
+{
+	static const char text[] =
+	    "4XyZ1p2: quota protocol_state=END-OF-MESSAGE client_ip=192.0.2.7 "
+	    "sasl_user=\"al\\\\ice bob\\x01\\xc3\\xa9\" "
+	    "sender=<\\x3cAl\"ice Q@Example.ORG\\x3e> "
+	    "identity=<h:005824e35451b923fb2d40f808b3161a> "
+	    "rcpt_count=4 size=1234 limits=daily:12/100,burst:3/3 "
+	    "action=DUNNO mode=monitor would=DEFER reason=over-limit "
+	    "store=redis elapsed_us=412\n";
+	static const char json[] =
+	    "{\"ts\":\"X\",\"host\":\"X\",\"program\":\"test_pd_quota\","
+	    "\"event\":\"quota\",\"queue_id\":\"4XyZ1p2\","
+	    "\"protocol_state\":\"END-OF-MESSAGE\",\"client_ip\":\"192.0.2.7\","
+	    "\"sasl_user\":\"al\\\\ice bob\\u0001\xc3\xa9\","
+	    "\"sender\":\"<Al\\\"ice Q@Example.ORG>\","
+	    "\"identity\":\"h:005824e35451b923fb2d40f808b3161a\","
+	    "\"rcpt_count\":4,\"size\":1234,\"limits\":[{\"name\":\"daily\","
+	    "\"window\":\"day\",\"used\":12,\"max\":100,\"cost\":4},"
+	    "{\"name\":\"burst\",\"window\":\"1m\",\"used\":3,\"max\":3,"
+	    "\"cost\":1}],\"action\":\"DUNNO\",\"mode\":\"monitor\","
+	    "\"would\":\"DEFER\",\"reason\":\"over-limit\",\"store\":\"redis\","
+	    "\"elapsed_us\":412}\n";
+	const char *got;
+
+	got = golden_line(CM_LOG_TEXT);
+	if (strcmp(got, text) != 0)
+		fail_msg("text: got \"%s\", want \"%s\"", got, text);
+	got = golden_line(CM_LOG_JSON);
+	if (strcmp(got, json) != 0)
+		fail_msg("json: got \"%s\", want \"%s\"", got, json);
+}
+
 /* test_log_json - the same record as JSON: limits as an array */
 static void
 test_log_json(void **state)
@@ -627,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_log_line),
 		cmocka_unit_test(test_log_json),
+		cmocka_unit_test(test_log_golden),
 		cmocka_unit_test(test_not_counted),
 		cmocka_unit_test(test_store_override),
 		cmocka_unit_test(test_identity),

@@ -9,7 +9,10 @@
  *	change days (23 and 25 hours), month ends, a leap day, ISO weeks
  *	across years. The wanted values were computed independently with
  *	Python's zoneinfo (first instant of each local date). Rolling
- *	windows: slot length, slot count, covered span. Zone names.
+ *	windows: slot length, slot count, covered span. Zone names. The
+ *	cached calendar bounds: each case again with the cache warmed an
+ *	hour earlier, and sweeps across DST days and window ends comparing
+ *	every answer with the cache warm to the one computed afresh.
  * DIAGNOSTICS
  *	TAP through cmocka: one line per test, "not ok" with the reason
  *	when one fails; the exit status is then non-zero.
@@ -88,9 +91,13 @@ limit_of(const char *window, struct pd_limit *lim)
 		fail_msg("%s: %s", window, why);
 }
 
-/* test_calendar - start, end, id, TTL of each case */
+/*
+ * calendar_cases - start, end, id, TTL of each case; with warm, the
+ * cache is first filled by a request an hour (or a week) earlier, so
+ * the answer comes from it or crosses a window end with it warm.
+ */
 static void
-test_calendar(void **state)
+calendar_cases(int warm)
 {
 	const struct ccase *c;
 	struct pd_limit lim;
@@ -103,6 +110,11 @@ test_calendar(void **state)
 		if (pd_window_tz(c->tz, 1, &why) == -1)
 			fail_msg("%s: tz %s: %s", c->name, c->tz, why);
 		limit_of(c->window, &lim);
+		if (warm &&
+		    (pd_window_span(&lim, c->now - 3600, &sp) == -1 ||
+			pd_window_span(&lim, c->now - 604800, &sp) == -1 ||
+			pd_window_span(&lim, c->now - 1, &sp) == -1))
+			fail_msg("%s: warming span failed", c->name);
 		if (pd_window_span(&lim, c->now, &sp) == -1)
 			fail_msg("%s: span failed", c->name);
 		if (sp.start != c->start || sp.end != c->end ||
@@ -116,6 +128,109 @@ test_calendar(void **state)
 			fail_msg("%s: got ttl %lld slot_s %lld", c->name,
 			    sp.ttl_s, sp.slot_s);
 		pd_limit_clear(&lim);
+	}
+	pd_window_tz("UTC", 1, &why);
+}
+
+/* test_calendar - each case computed afresh */
+static void
+test_calendar(void **state)
+{
+	calendar_cases(0);
+}
+
+/* test_calendar_warm - each case with the cache filled before */
+static void
+test_calendar_warm(void **state)
+{
+	calendar_cases(1);
+}
+
+/* same_span - fail unless two answers for now are equal */
+static void
+same_span(const char *what, long long now, const struct pd_span *got,
+    const struct pd_span *want)
+{
+	if (got->start != want->start || got->end != want->end ||
+	    strcmp(got->id, want->id) != 0 || got->ttl_s != want->ttl_s ||
+	    got->slot_s != want->slot_s)
+		fail_msg("%s at %lld: got [%lld, %lld) %s ttl %lld, want "
+			 "[%lld, %lld) %s ttl %lld",
+		    what, now, got->start, got->end, got->id, got->ttl_s,
+		    want->start, want->end, want->id, want->ttl_s);
+}
+
+/* check_at - the warm answer at now against a fresh one */
+static void
+check_at(const char *what, const struct pd_limit *lim, long long now)
+{
+	struct pd_span warm, fresh;
+	int rw, rf;
+
+	rw = pd_window_span(lim, now, &warm);
+	pd_window_flush();
+	rf = pd_window_span(lim, now, &fresh);
+	if (rw != rf)
+		fail_msg("%s at %lld: got %d, want %d", what, now, rw, rf);
+	if (rf == 0)
+		same_span(what, now, &warm, &fresh);
+}
+
+/*
+ * test_calendar_cache - sweep each zone across its DST days and the
+ * ends of days, weeks and months with the cache warm: every answer
+ * (start, end, id, TTL) must be the one computed without the cache.
+ * Each step is taken twice: once from the cache the step before left
+ * (warm across a window end), once right after a fresh computation.
+ */
+static void
+test_calendar_cache(void **state)
+{
+	static const struct {
+		const char *tz;
+		long long from;
+	} t[] = {
+		{ "UTC", 1798675200LL }, /* 2026-12-31 .. year end */
+		{ "Europe/Berlin", 1774652400LL }, /* 2026-03-28 */
+		{ "Europe/Berlin", 1792792800LL }, /* 2026-10-24 */
+		{ "America/New_York", 1772859600LL }, /* 2026-03-07 */
+		{ "America/New_York", 1793419200LL }, /* 2026-10-31 */
+		{ "America/Santiago", 1788580800LL }, /* 2026-09-05 */
+		{ "America/Santiago", 1775271600LL }, /* 2026-04-04 */
+		{ "Australia/Lord_Howe", 1775221200LL }, /* 2026-04-04 */
+	};
+	static const char *const kinds[] = { "day", "week", "month" };
+	struct pd_limit lim;
+	struct pd_span sp;
+	const char *why = "";
+	long long now, end;
+	size_t i, k;
+	int d;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (pd_window_tz(t[i].tz, 1, &why) == -1)
+			fail_msg("tz %s: %s", t[i].tz, why);
+		for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+			limit_of(kinds[k], &lim);
+			pd_window_flush();
+			/* Three days in steps of 7 min 13 s. */
+			for (now = t[i].from; now < t[i].from + 3 * 86400;
+			     now += 433) {
+				check_at(t[i].tz, &lim, now);
+				if (pd_window_span(&lim, now, &sp) == -1)
+					continue;
+				/* Each second around the next window end,
+				 * the cache filled by the step before. */
+				end = sp.end;
+				for (d = -2; d <= 2; d++) {
+					assert_int_equal(pd_window_span(&lim,
+							     now, &sp),
+					    0);
+					check_at(t[i].tz, &lim, end + d);
+				}
+			}
+			pd_limit_clear(&lim);
+		}
 	}
 	pd_window_tz("UTC", 1, &why);
 }
@@ -202,6 +317,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_calendar),
+		cmocka_unit_test(test_calendar_warm),
+		cmocka_unit_test(test_calendar_cache),
 		cmocka_unit_test(test_rolling),
 		cmocka_unit_test(test_tz_names),
 	};
