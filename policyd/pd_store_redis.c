@@ -68,6 +68,7 @@
 #define PD_REDIS_BURST 4 /* see req_send() */
 #define STUCK_TIMEOUTS 3
 #define RECOVER_MS 1000
+#define SPARE_MAX 256 /* freed requests kept for reuse */
 
 struct rstore;
 
@@ -76,7 +77,7 @@ struct rreq {
 	struct pd_plan *plan; /* NULL once answered */
 	pd_store_fn done;
 	void *arg;
-	struct event *timer;
+	uint64_t deadline_ms; /* answered PD_STORE_RETRY when passed */
 	int commit;
 	int eval; /* resent as EVAL after NOSCRIPT */
 	struct rreq *prev, *next;
@@ -97,7 +98,10 @@ struct rstore {
 	unsigned long long nfailed; /* requests failed in this episode */
 	uint64_t last_fail_ms;
 	int closing;
-	struct rreq *reqs; /* in flight, for close */
+	struct rreq *head, *tail; /* in flight, oldest first */
+	struct rreq *spare; /* freed requests, for reuse */
+	int nspare;
+	struct event *timer; /* store_timeout of the oldest unanswered */
 	int unflushed; /* commands queued since the last write */
 	char cmd[PD_REDIS_CMD_MAX]; /* the command being queued */
 };
@@ -146,24 +150,31 @@ req_answer(struct rreq *rq, int status, const char *err)
 	if (rq->plan == NULL)
 		return;
 	rq->plan = NULL;
-	evtimer_del(rq->timer);
 	if (status != PD_STORE_OK)
 		rq->rs->nfailed++;
 	rq->done(rq->arg, status, err);
 }
 
-/* req_free - unlink and free (its hiredis callback has run) */
+/* req_free - unlink; keep for reuse or free (its hiredis callback has run) */
 static void
 req_free(struct rreq *rq)
 {
+	struct rstore *rs = rq->rs;
+
 	if (rq->prev)
 		rq->prev->next = rq->next;
 	else
-		rq->rs->reqs = rq->next;
+		rs->head = rq->next;
 	if (rq->next)
 		rq->next->prev = rq->prev;
-	event_free(rq->timer);
-	free(rq);
+	else
+		rs->tail = rq->prev;
+	if (rs->nspare < SPARE_MAX && !rs->closing) {
+		rq->next = rs->spare;
+		rs->spare = rq;
+		rs->nspare++;
+	} else
+		free(rq);
 }
 
 /* schedule_reconnect - try again after the backoff, doubling it */
@@ -366,25 +377,61 @@ drop_connection(struct rstore *rs)
 	schedule_reconnect(rs);
 }
 
-/* on_timeout - store_timeout passed before the reply */
+/* arm_timer - run on_timer when the oldest unanswered request is due */
 static void
-on_timeout(evutil_socket_t fd, short what, void *arg)
+arm_timer(struct rstore *rs, uint64_t now)
 {
-	struct rreq *rq = arg;
-	struct rstore *rs = rq->rs;
-	uint64_t quiet = cm_mono_ms() - rs->last_ok_ms;
+	struct timeval tv;
+	struct rreq *rq;
+	uint64_t wait;
+
+	for (rq = rs->head; rq != NULL && rq->plan == NULL; rq = rq->next)
+		;
+	if (rq == NULL || evtimer_pending(rs->timer, NULL))
+		return;
+	wait = rq->deadline_ms > now ? rq->deadline_ms - now : 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	evtimer_add(rs->timer, &tv);
+}
+
+/*
+ * on_timer - answer the requests whose store_timeout passed before
+ * their reply. Every request waits the same store_timeout and joins the
+ * list at its tail, so deadlines grow along the list and one timer, for
+ * the oldest unanswered request, serves them all (not one libevent
+ * timer per request). Answering runs the engine's callback, which may
+ * send or drop anything, so the scan starts again from the head.
+ */
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct rstore *rs = arg;
+	uint64_t now = cm_mono_ms(), quiet;
 	long long stuck = rs->timeout_ms * 10 > 1000 ? rs->timeout_ms * 10
 						     : 1000;
+	struct rreq *rq;
 
+	(void)fd;
+	(void)what;
+again:
+	for (rq = rs->head; rq != NULL && rq->plan == NULL; rq = rq->next)
+		;
+	if (rq == NULL || rq->deadline_ms > now) {
+		arm_timer(rs, now);
+		return;
+	}
 	store_failed(rs, "timeout");
 	req_answer(rq, PD_STORE_RETRY, "timeout");
 	/* A hung server: drop it; in-flight requests get their NULL reply. */
+	quiet = cm_mono_ms() - rs->last_ok_ms;
 	if (++rs->timeouts >= STUCK_TIMEOUTS && quiet >= (uint64_t)stuck &&
 	    rs->ac != NULL) {
 		cm_log_warnx("store: redis silent for %llu ms, reconnecting",
 		    (unsigned long long)quiet);
 		drop_connection(rs);
 	}
+	goto again;
 }
 
 /*
@@ -426,8 +473,8 @@ redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
     pd_store_fn done, void *arg)
 {
 	struct rstore *rs = (struct rstore *)st;
-	struct timeval tv;
 	struct rreq *rq;
+	uint64_t now;
 
 	plan->over = -1;
 	plan->dup = plan->committed = 0;
@@ -436,9 +483,11 @@ redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
 		done(arg, PD_STORE_RETRY, "not connected");
 		return;
 	}
-	if ((rq = calloc(1, sizeof *rq)) == NULL ||
-	    (rq->timer = evtimer_new(rs->base, on_timeout, rq)) == NULL) {
-		free(rq);
+	if ((rq = rs->spare) != NULL) {
+		rs->spare = rq->next;
+		rs->nspare--;
+		memset(rq, 0, sizeof *rq);
+	} else if ((rq = calloc(1, sizeof *rq)) == NULL) {
 		rs->nfailed++;
 		done(arg, PD_STORE_RETRY, "out of memory");
 		return;
@@ -448,20 +497,21 @@ redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
 	rq->done = done;
 	rq->arg = arg;
 	rq->commit = commit;
+	now = cm_mono_ms();
+	rq->deadline_ms = now + (uint64_t)rs->timeout_ms;
 	if (req_send(rq) == -1) {
-		event_free(rq->timer);
 		free(rq);
 		store_failed(rs, "cannot send (connection closing)");
 		rs->nfailed++;
 		done(arg, PD_STORE_RETRY, "cannot send");
 		return;
 	}
-	if ((rq->next = rs->reqs) != NULL)
-		rq->next->prev = rq;
-	rs->reqs = rq;
-	tv.tv_sec = rs->timeout_ms / 1000;
-	tv.tv_usec = (rs->timeout_ms % 1000) * 1000;
-	evtimer_add(rq->timer, &tv);
+	if ((rq->prev = rs->tail) != NULL)
+		rq->prev->next = rq;
+	else
+		rs->head = rq;
+	rs->tail = rq;
+	arm_timer(rs, now);
 }
 
 /* redis_check - the check operation */
@@ -485,11 +535,17 @@ static void
 redis_close(struct pd_store *st)
 {
 	struct rstore *rs = (struct rstore *)st;
+	struct rreq *rq;
 
 	rs->closing = 1;
 	if (rs->ac != NULL)
 		redisAsyncFree(rs->ac); /* NULL replies free the requests */
 	rs->ac = NULL;
+	while ((rq = rs->spare) != NULL) {
+		rs->spare = rq->next;
+		free(rq);
+	}
+	event_free(rs->timer);
 	event_free(rs->reconnect);
 	memset(rs->password, 0, sizeof rs->password);
 	free(rs);
@@ -543,7 +599,8 @@ pd_store_redis_open(const struct pd_config *cfg, struct event_base *base,
 		    sizeof rs->password, why) == -1))
 		goto fail;
 	if (script_sha(rs->sha) == -1 ||
-	    (rs->reconnect = evtimer_new(base, on_reconnect, rs)) == NULL) {
+	    (rs->reconnect = evtimer_new(base, on_reconnect, rs)) == NULL ||
+	    (rs->timer = evtimer_new(base, on_timer, rs)) == NULL) {
 		*why = "out of memory";
 		goto fail;
 	}
@@ -559,6 +616,8 @@ pd_store_redis_open(const struct pd_config *cfg, struct event_base *base,
 	r_connect(rs);
 	return &rs->st;
 fail:
+	if (rs->reconnect != NULL)
+		event_free(rs->reconnect);
 	memset(rs->password, 0, sizeof rs->password);
 	free(rs);
 	return NULL;
