@@ -30,8 +30,12 @@
  *	TTL is set only when the INCRBY or HINCRBY created it or its slot
  *	(the TTL covers the window from the newest slot on). An RCPT
  *	check of a rolling and a calendar limit is 3 commands, an
- *	END-OF-MESSAGE commit with its marker 6 (9 before: 20.4 -> 19.2
- *	us per call in redis-server, INFO commandstats).
+ *	END-OF-MESSAGE commit with its marker 6 (9 before), and a rolling
+ *	counter whose only slot is the current one is not pruned. Numbers
+ *	are converted once (tonumber() is strtod(3) in Lua 5.1): callgrind
+ *	on redis-server, an RCPT check plus a commit, 240,400 instructions
+ *	before these changes, 219,200 after, of which 80,000 are the cost of
+ *	any EVALSHA with these arguments (a script that only returns).
  *
  *	Reply: {dup, over, used_1, max_1, ..., used_n, max_n}: dup 1 when
  *	the marker existed (nothing added), over the 1-based index of the
@@ -52,6 +56,7 @@ const char pd_redis_script[] =
     "local over = 0\n"
     "local ovr = {}\n"
     "local slots = {}\n"
+    "local cost = {}\n"
     "for i = 1, n do\n"
     "  local b = 4 + (i - 1) * 7\n"
     "  local ck = KEYS[2 * i]\n"
@@ -66,22 +71,24 @@ const char pd_redis_script[] =
     "  end\n"
     "  local o = ov[ARGV[b + 1]]\n"
     "  if o then max = tonumber(o) or max end\n"
-    "  local slot = tonumber(ARGV[b + 5])\n"
-    "  local nslots = tonumber(ARGV[b + 6])\n"
+    "  local c = tonumber(ARGV[b + 3])\n"
+    "  cost[i] = c\n"
     "  local used = 0\n"
-    "  if nslots == 0 then\n"
+    "  if ARGV[b + 6] == '0' then\n"
     "    used = tonumber(redis.call('GET', ck) or '0') or 0\n"
     "  else\n"
+    "    local slot = tonumber(ARGV[b + 5])\n"
+    "    local low = slot - tonumber(ARGV[b + 6])\n"
     "    local h = redis.call('HGETALL', ck)\n"
     "    slots[i] = h\n"
     "    for j = 1, #h, 2 do\n"
     "      local s = tonumber(h[j])\n"
-    "      if s and s > slot - nslots and s <= slot then\n"
+    "      if s and s > low and s <= slot then\n"
     "        used = used + (tonumber(h[j + 1]) or 0)\n"
     "      end\n"
     "    end\n"
     "  end\n"
-    "  if over == 0 and used + tonumber(ARGV[b + 3]) > max then\n"
+    "  if over == 0 and used + c > max then\n"
     "    over = i\n"
     "  end\n"
     "  res[#res + 1] = used\n"
@@ -97,22 +104,23 @@ const char pd_redis_script[] =
     "    for i = 1, n do\n"
     "      local b = 4 + (i - 1) * 7\n"
     "      local ck = KEYS[2 * i]\n"
-    "      local cost = tonumber(ARGV[b + 3])\n"
     "      local v\n"
-    "      if tonumber(ARGV[b + 6]) == 0 then\n"
-    "        v = redis.call('INCRBY', ck, cost)\n"
+    "      if ARGV[b + 6] == '0' then\n"
+    "        v = redis.call('INCRBY', ck, ARGV[b + 3])\n"
     "      else\n"
-    "        local keep = tonumber(ARGV[b + 5]) - tonumber(ARGV[b + 7])\n"
     "        local h = slots[i]\n"
-    "        for j = 1, #h, 2 do\n"
-    "          local s = tonumber(h[j])\n"
-    "          if s == nil or s <= keep then\n"
-    "            redis.call('HDEL', ck, h[j])\n"
+    "        if #h > 2 or (#h == 2 and h[1] ~= ARGV[b + 5]) then\n"
+    "          local keep = tonumber(ARGV[b + 5]) - tonumber(ARGV[b + 7])\n"
+    "          for j = 1, #h, 2 do\n"
+    "            local s = tonumber(h[j])\n"
+    "            if s == nil or s <= keep then\n"
+    "              redis.call('HDEL', ck, h[j])\n"
+    "            end\n"
     "          end\n"
     "        end\n"
-    "        v = redis.call('HINCRBY', ck, ARGV[b + 5], cost)\n"
+    "        v = redis.call('HINCRBY', ck, ARGV[b + 5], ARGV[b + 3])\n"
     "      end\n"
-    "      if v == cost then\n"
+    "      if v == cost[i] then\n"
     "        redis.call('EXPIRE', ck, ARGV[b + 4])\n"
     "      end\n"
     "    end\n"

@@ -8,7 +8,7 @@
 # unix socket + AUTH, and the password never logged. Prints TAP; skips
 # when redis-server is not installed.
 
-N=24
+N=25
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -187,6 +187,14 @@ printf 'eom roll@example.org 5 1\nclock 59\neom roll@example.org 1 1\nclock 1\ne
     grep dunno | tr '\n' ' ' > "$T/roll.out"
 check "rolling 1m window: exact at one-second slots" "$(cat "$T/roll.out")" \
     "dunno=3 defer=2 reject=0 storeerr=0 dunno=0 defer=1 reject=0 storeerr=0 dunno=3 defer=1 reject=0 storeerr=0 "
+
+# Old slots are deleted when the limit is next counted: three slots, then
+# a commit 200 s later leaves only its own.
+printf 'eom prune@example.org 1 1\nclock 1\neom prune@example.org 1 1\nclock 1\neom prune@example.org 1 1\nclock 200\neom prune@example.org 1 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 >/dev/null 2>&1
+check "rolling window: slots older than the window deleted at commit" \
+    "$(rcli HKEYS "mt:{prune@example.org}:burst:r60" | tr '\n' ' ')" \
+    "1795435402 "
 
 cmd 'eom kill@example.org 10 1' >/dev/null
 kill -9 "$(cat "$T/r1.pid")"
