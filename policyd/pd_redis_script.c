@@ -32,10 +32,13 @@
  *	check of a rolling and a calendar limit is 3 commands, an
  *	END-OF-MESSAGE commit with its marker 6 (9 before), and a rolling
  *	counter whose only slot is the current one is not pruned. Numbers
- *	are converted once (tonumber() is strtod(3) in Lua 5.1): callgrind
- *	on redis-server, an RCPT check plus a commit, 240,400 instructions
- *	before these changes, 219,200 after, of which 80,000 are the cost of
- *	any EVALSHA with these arguments (a script that only returns).
+ *	are converted once, and ARGV (written by us, always decimal) by
+ *	arithmetic ("x + 0": one strtod(3)) rather than tonumber() (two in
+ *	Lua 5.1); values read from Redis keep tonumber(), so a corrupt
+ *	field reads as absent instead of failing the script. Callgrind on
+ *	redis-server, an RCPT check plus a commit: 240,400 instructions
+ *	before these changes, 205,900 after, of which 80,000 are the cost
+ *	of any EVALSHA with these arguments (a script that only returns).
  *
  *	Reply: {dup, over, used_1, max_1, ..., used_n, max_n}: dup 1 when
  *	the marker existed (nothing added), over the 1-based index of the
@@ -51,7 +54,7 @@
 const char pd_redis_script[] =
     "local commit = ARGV[1] == '1'\n"
     "local hasinst = ARGV[2] == '1'\n"
-    "local n = tonumber(ARGV[4])\n"
+    "local n = ARGV[4] + 0\n"
     "local res = {0, 0}\n"
     "local over = 0\n"
     "local ovr = {}\n"
@@ -60,7 +63,7 @@ const char pd_redis_script[] =
     "for i = 1, n do\n"
     "  local b = 4 + (i - 1) * 7\n"
     "  local ck = KEYS[2 * i]\n"
-    "  local max = tonumber(ARGV[b + 2])\n"
+    "  local max = ARGV[b + 2] + 0\n"
     "  local ok = KEYS[2 * i + 1]\n"
     "  local ov = ovr[ok]\n"
     "  if ov == nil then\n"
@@ -71,14 +74,14 @@ const char pd_redis_script[] =
     "  end\n"
     "  local o = ov[ARGV[b + 1]]\n"
     "  if o then max = tonumber(o) or max end\n"
-    "  local c = tonumber(ARGV[b + 3])\n"
+    "  local c = ARGV[b + 3] + 0\n"
     "  cost[i] = c\n"
     "  local used = 0\n"
     "  if ARGV[b + 6] == '0' then\n"
     "    used = tonumber(redis.call('GET', ck) or '0') or 0\n"
     "  else\n"
-    "    local slot = tonumber(ARGV[b + 5])\n"
-    "    local low = slot - tonumber(ARGV[b + 6])\n"
+    "    local slot = ARGV[b + 5] + 0\n"
+    "    local low = slot - ARGV[b + 6]\n"
     "    local h = redis.call('HGETALL', ck)\n"
     "    slots[i] = h\n"
     "    for j = 1, #h, 2 do\n"
@@ -110,7 +113,7 @@ const char pd_redis_script[] =
     "      else\n"
     "        local h = slots[i]\n"
     "        if #h > 2 or (#h == 2 and h[1] ~= ARGV[b + 5]) then\n"
-    "          local keep = tonumber(ARGV[b + 5]) - tonumber(ARGV[b + 7])\n"
+    "          local keep = ARGV[b + 5] - ARGV[b + 7]\n"
     "          for j = 1, #h, 2 do\n"
     "            local s = tonumber(h[j])\n"
     "            if s == nil or s <= keep then\n"
