@@ -1,5 +1,5 @@
 /*
- * FUZZ-SOURCES: policyd/pd_config.c policyd/pd_engine.c policyd/pd_limits.c policyd/pd_quota.c policyd/pd_quotalog.c policyd/pd_redis_script.c policyd/pd_redis_url.c policyd/pd_store_mem.c policyd/pd_store_radmin.c policyd/pd_store_redis.c policyd/pd_window.c policyd/pd_proto.c
+ * FUZZ-SOURCES: policyd/pd_config.c policyd/pd_engine.c policyd/pd_limits.c policyd/pd_quota.c policyd/pd_quotalog.c policyd/pd_redis_cmd.c policyd/pd_redis_script.c policyd/pd_redis_url.c policyd/pd_store_mem.c policyd/pd_store_radmin.c policyd/pd_store_redis.c policyd/pd_window.c policyd/pd_proto.c
  * FUZZ-LIBS: -lhiredis -levent -lcrypto
  * NAME
  *	fuzz_pd_quota - libFuzzer target of the quota decisions
