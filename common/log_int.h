@@ -31,6 +31,28 @@
 #include "cm_buf.h"
 #include "cm_log.h"
 
+/*
+ * CM_BYTE_TABLE(P) - the initializer of a table of 256 entries, entry c
+ * being P(c), an integer constant expression of c: a byte class stated
+ * as its rule rather than as 256 literals.
+ */
+#define CM_BT4(P, c) P(c), P((c) + 1), P((c) + 2), P((c) + 3)
+#define CM_BT16(P, c)                                                          \
+	CM_BT4(P, c), CM_BT4(P, (c) + 4), CM_BT4(P, (c) + 8),                  \
+	    CM_BT4(P, (c) + 12)
+#define CM_BT64(P, c)                                                          \
+	CM_BT16(P, c), CM_BT16(P, (c) + 16), CM_BT16(P, (c) + 32),             \
+	    CM_BT16(P, (c) + 48)
+#define CM_BYTE_TABLE(P)                                                       \
+	{                                                                      \
+		CM_BT64(P, 0), CM_BT64(P, 64), CM_BT64(P, 128),                \
+		    CM_BT64(P, 192)                                            \
+	}
+#define CM_PRINTABLE(c) ((c) >= 0x20 && (c) <= 0x7e)
+#define CM_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define CM_LOWER(c) ((c) >= 'a' && (c) <= 'z')
+#define CM_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+
 #define CM_EV_DEPTH_MAX 8 /* nesting of objects and arrays */
 #define CM_EV_OPS_MAX 4096 /* fields per event */
 #define CM_EV_KEY_MAX 64 /* bytes of a key name */
