@@ -18,9 +18,7 @@
  *
  *	struct pd_store *pd_store_open(const struct pd_config *cfg,
  *		    struct event_base *base, const char **why);
- *	void	pd_store_check(struct pd_store *st, struct pd_plan *plan,
- *		    pd_store_fn done, void *arg);
- *	void	pd_store_commit(struct pd_store *st, struct pd_plan *plan,
+ *	void	pd_store_run(struct pd_store *st, struct pd_plan *plan,
  *		    pd_store_fn done, void *arg);
  *	struct pd_store *pd_store_close(struct pd_store *st);
  *	struct pd_store *pd_store_admin_open(const struct pd_config *cfg,
@@ -103,20 +101,12 @@ pd_store_open(const struct pd_config *cfg, struct event_base *base,
 	return pd_store_redis_open(cfg, base, why);
 }
 
-/* pd_store_check - dispatch */
+/* pd_store_run - dispatch: check, or commit when plan->commit */
 void
-pd_store_check(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
+pd_store_run(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
     void *arg)
 {
-	st->ops->check(st, plan, done, arg);
-}
-
-/* pd_store_commit - dispatch */
-void
-pd_store_commit(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
-    void *arg)
-{
-	st->ops->commit(st, plan, done, arg);
+	st->ops->run(st, plan, done, arg);
 }
 
 /* pd_store_close - close and free; returns NULL */
@@ -269,10 +259,7 @@ pd_engine_decide(struct pd_engine *eng, const struct pd_request *req,
 		finish(p);
 		return;
 	}
-	if (p->q.plan.commit)
-		pd_store_commit(eng->store, &p->q.plan, store_done, p);
-	else
-		pd_store_check(eng->store, &p->q.plan, store_done, p);
+	pd_store_run(eng->store, &p->q.plan, store_done, p);
 }
 
 /* pd_engine_free - close the store (pending Redis requests are answered) */

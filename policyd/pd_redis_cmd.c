@@ -5,10 +5,11 @@
  *	#include "pd_store.h"
  *
  *	size_t	pd_redis_cmd(char *buf, size_t size,
- *		    const struct pd_plan *plan, int commit, const char *sha);
+ *		    const struct pd_plan *plan, const char *sha);
  * DESCRIPTION
  *	pd_redis_cmd() writes the EVALSHA of pd_redis_script for one plan
- *	(EVAL with the script's text when sha is NULL) into buf, already
+ *	(EVAL with the script's text when sha is NULL), a check or
+ *	(plan->commit) a commit, into buf, already
  *	in the Redis protocol (RESP: "*N" then "$LEN" and the bytes of each
  *	argument), for redisAsyncFormattedCommand(). KEYS and ARGV are laid
  *	out as pd_redis_script(3) describes.
@@ -96,8 +97,7 @@ bulk_num(struct resp *r, long long v)
 
 /* pd_redis_cmd - EVALSHA SHA NKEYS KEYS... ARGV... (or EVAL SCRIPT ...) */
 size_t
-pd_redis_cmd(char *buf, size_t size, const struct pd_plan *p, int commit,
-    const char *sha)
+pd_redis_cmd(char *buf, size_t size, const struct pd_plan *p, const char *sha)
 {
 	const struct pd_plan_item *it;
 	struct resp r = { buf, buf + size, 0 };
@@ -117,7 +117,7 @@ pd_redis_cmd(char *buf, size_t size, const struct pd_plan *p, int commit,
 		bulk_str(&r, p->item[i].key);
 		bulk_str(&r, p->item[i].ovr_key);
 	}
-	bulk(&r, commit ? "1" : "0", 1);
+	bulk(&r, p->commit ? "1" : "0", 1);
 	bulk(&r, p->instance_key[0] ? "1" : "0", 1);
 	bulk_num(&r, p->instance_ttl_s > 0 ? p->instance_ttl_s : 1);
 	bulk_num(&r, (long long)p->n);

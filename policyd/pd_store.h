@@ -6,9 +6,7 @@
  *
  *	struct pd_store *pd_store_open(const struct pd_config *cfg,
  *		    struct event_base *base, const char **why);
- *	void	pd_store_check(struct pd_store *st, struct pd_plan *plan,
- *		    pd_store_fn done, void *arg);
- *	void	pd_store_commit(struct pd_store *st, struct pd_plan *plan,
+ *	void	pd_store_run(struct pd_store *st, struct pd_plan *plan,
  *		    pd_store_fn done, void *arg);
  *	struct pd_store *pd_store_close(struct pd_store *st);
  *
@@ -25,7 +23,7 @@
  * DESCRIPTION
  *	A plan (built by pd_quota.c) names, for each limit that applies, its
  *	counter key, override hash key, max, cost and window. A store runs
- *	the whole plan atomically:
+ *	the whole plan atomically, as a check or (plan->commit) a commit:
  *
  *	check: read every counter (no write); a limit is over when
  *	used + cost > max (the caller passes cost 1 at RCPT: "is anything
@@ -111,10 +109,9 @@ struct pd_usage {
 
 struct pd_store_ops {
 	const char *name;
-	/* Decisions: asynchronous (NULL in an admin handle). */
-	void (*check)(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
-	void (
-	    *commit)(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
+	/* Decisions: check, or commit when plan->commit; asynchronous (NULL
+	 * in an admin handle). */
+	void (*run)(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
 	/* Admin: synchronous, PD_STORE_OK or PD_STORE_RETRY with *why (NULL
 	 * in the asynchronous Redis handle). */
 	int (*usage)(struct pd_store *, const struct pd_plan_item *,
@@ -134,8 +131,7 @@ struct pd_store {
 
 struct pd_store *pd_store_open(const struct pd_config *, struct event_base *,
     const char **);
-void pd_store_check(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
-void pd_store_commit(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
+void pd_store_run(struct pd_store *, struct pd_plan *, pd_store_fn, void *);
 struct pd_store *pd_store_close(struct pd_store *);
 /* Admin (mailtally-ctl): a synchronous handle on the configured store. */
 struct pd_store *pd_store_admin_open(const struct pd_config *, const char **);
@@ -178,7 +174,7 @@ extern const char pd_redis_script[];
 #define PD_REDIS_CMD_MAX                                                       \
 	(8192 + (1 + 2 * PD_LIMITS_MAX) * (PD_KEY_MAX + 16) +                  \
 	    (4 + 7 * PD_LIMITS_MAX) * 64)
-size_t pd_redis_cmd(char *buf, size_t size, const struct pd_plan *, int commit,
+size_t pd_redis_cmd(char *buf, size_t size, const struct pd_plan *,
     const char *sha);
 
 #endif

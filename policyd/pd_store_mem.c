@@ -308,8 +308,7 @@ item_add(struct mem_store *ms, struct pd_plan *plan, struct pd_plan_item *it)
 
 /* mem_run - check, then commit when asked (see pd_store.h) */
 static void
-mem_run(struct pd_store *st, struct pd_plan *plan, int commit, pd_store_fn done,
-    void *arg)
+mem_run(struct pd_store *st, struct pd_plan *plan, pd_store_fn done, void *arg)
 {
 	struct mem_store *ms = st->impl;
 	struct mem_entry *e;
@@ -325,11 +324,11 @@ mem_run(struct pd_store *st, struct pd_plan *plan, int commit, pd_store_fn done,
 			plan->item[i].eff_max)
 			plan->over = (int)i;
 	}
-	if (commit && plan->instance_key[0] &&
+	if (plan->commit && plan->instance_key[0] &&
 	    lookup(ms, plan->instance_key, plan->now, 0) != NULL) {
 		plan->dup = 1;
 		plan->over = -1;
-	} else if (commit && plan->over == -1) {
+	} else if (plan->commit && plan->over == -1) {
 		for (i = 0; i < plan->n; i++)
 			if (item_add(ms, plan, &plan->item[i]) == -1) {
 				done(arg, PD_STORE_RETRY, "out of memory");
@@ -346,22 +345,6 @@ mem_run(struct pd_store *st, struct pd_plan *plan, int commit, pd_store_fn done,
 		plan->committed = 1;
 	}
 	done(arg, PD_STORE_OK, NULL);
-}
-
-/* mem_check - the check operation */
-static void
-mem_check(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
-    void *arg)
-{
-	mem_run(st, plan, 0, done, arg);
-}
-
-/* mem_commit - the check-and-commit operation */
-static void
-mem_commit(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
-    void *arg)
-{
-	mem_run(st, plan, 1, done, arg);
 }
 
 /* mem_close - free every entry */
@@ -443,8 +426,7 @@ mem_set_override(struct pd_store *st, const struct pd_plan_item *it,
 
 static const struct pd_store_ops mem_ops = {
 	.name = "memory",
-	.check = mem_check,
-	.commit = mem_commit,
+	.run = mem_run,
 	.usage = mem_usage,
 	.reset = mem_reset,
 	.set_override = mem_set_override,

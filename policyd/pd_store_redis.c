@@ -78,7 +78,6 @@ struct rreq {
 	pd_store_fn done;
 	void *arg;
 	uint64_t deadline_ms; /* answered PD_STORE_RETRY when passed */
-	int commit;
 	int eval; /* resent as EVAL after NOSCRIPT */
 	struct rreq *prev, *next;
 };
@@ -298,7 +297,7 @@ r_connect(struct rstore *rs)
 
 /* parse_reply - {dup, over, used, max, ...} into the plan; 0 or -1 */
 static int
-parse_reply(const redisReply *r, struct pd_plan *p, int commit)
+parse_reply(const redisReply *r, struct pd_plan *p)
 {
 	size_t i;
 
@@ -316,7 +315,7 @@ parse_reply(const redisReply *r, struct pd_plan *p, int commit)
 		p->item[i].used = r->element[2 + 2 * i]->integer;
 		p->item[i].eff_max = r->element[3 + 2 * i]->integer;
 	}
-	p->committed = commit && !p->dup && p->over == -1;
+	p->committed = p->commit && !p->dup && p->over == -1;
 	return 0;
 }
 
@@ -351,7 +350,7 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 		    reply->str ? reply->str : "error");
 		store_failed(rs, err);
 		req_answer(rq, PD_STORE_RETRY, err);
-	} else if (parse_reply(reply, rq->plan, rq->commit) == 0) {
+	} else if (parse_reply(reply, rq->plan) == 0) {
 		store_ok(rs);
 		req_answer(rq, PD_STORE_OK, NULL);
 	} else {
@@ -451,7 +450,7 @@ req_send(struct rreq *rq)
 
 	if (rs->ac == NULL)
 		return -1;
-	len = pd_redis_cmd(rs->cmd, sizeof rs->cmd, rq->plan, rq->commit,
+	len = pd_redis_cmd(rs->cmd, sizeof rs->cmd, rq->plan,
 	    rq->eval ? NULL : rs->sha);
 	if (len == 0)
 		return -1;
@@ -469,8 +468,8 @@ req_send(struct rreq *rq)
 
 /* redis_run - check or commit one plan */
 static void
-redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
-    pd_store_fn done, void *arg)
+redis_run(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
+    void *arg)
 {
 	struct rstore *rs = (struct rstore *)st;
 	struct rreq *rq;
@@ -496,7 +495,6 @@ redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
 	rq->plan = plan;
 	rq->done = done;
 	rq->arg = arg;
-	rq->commit = commit;
 	now = cm_mono_ms();
 	rq->deadline_ms = now + (uint64_t)rs->timeout_ms;
 	if (req_send(rq) == -1) {
@@ -512,22 +510,6 @@ redis_run(struct pd_store *st, struct pd_plan *plan, int commit,
 		rs->head = rq;
 	rs->tail = rq;
 	arm_timer(rs, now);
-}
-
-/* redis_check - the check operation */
-static void
-redis_check(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
-    void *arg)
-{
-	redis_run(st, plan, 0, done, arg);
-}
-
-/* redis_commit - the check-and-commit operation */
-static void
-redis_commit(struct pd_store *st, struct pd_plan *plan, pd_store_fn done,
-    void *arg)
-{
-	redis_run(st, plan, 1, done, arg);
 }
 
 /* redis_close - answer what is in flight, free everything */
@@ -553,8 +535,7 @@ redis_close(struct pd_store *st)
 
 static const struct pd_store_ops redis_ops = {
 	.name = "redis",
-	.check = redis_check,
-	.commit = redis_commit,
+	.run = redis_run,
 	.close = redis_close,
 };
 

@@ -88,6 +88,7 @@ static void
 two_limits(struct pd_plan *p)
 {
 	memset(p, 0, sizeof *p);
+	p->commit = 1;
 	snprintf(p->instance_key, sizeof p->instance_key, "mt:{a@b}:i:1.2.3");
 	p->instance_ttl_s = 3600;
 	p->n = 2;
@@ -144,7 +145,7 @@ test_small_plan_bytes(void **state)
 	p.item[0].max = 15;
 	snprintf(p.item[0].key, PD_KEY_MAX, "k");
 	snprintf(p.item[0].ovr_key, PD_KEY_MAX, "o");
-	n = pd_redis_cmd(buf, sizeof buf, &p, 0, "abc");
+	n = pd_redis_cmd(buf, sizeof buf, &p, "abc");
 	if (n != sizeof want - 1 || memcmp(buf, want, n) != 0)
 		fail_msg("got \"%.*s\"", (int)n, buf);
 }
@@ -164,7 +165,7 @@ test_commit_evalsha(void **state)
 
 	(void)state;
 	two_limits(&p);
-	n = pd_redis_cmd(buf, sizeof buf, &p, 1, "0123abcd");
+	n = pd_redis_cmd(buf, sizeof buf, &p, "0123abcd");
 	assert_int_equal(decode(buf, n, &d), 0);
 	expect_args(&d, want, (int)countof(want));
 }
@@ -180,7 +181,8 @@ test_check_eval_no_instance(void **state)
 	(void)state;
 	two_limits(&p);
 	p.instance_key[0] = '\0';
-	n = pd_redis_cmd(buf, sizeof buf, &p, 0, NULL);
+	p.commit = 0;
+	n = pd_redis_cmd(buf, sizeof buf, &p, NULL);
 	assert_int_equal(decode(buf, n, &d), 0);
 	assert_int_equal(d.argc, 26);
 	assert_int_equal(d.len[1], strlen(pd_redis_script));
@@ -207,7 +209,7 @@ test_numbers(void **state)
 	p.item[0].slot = -42;
 	p.item[1].max = LLONG_MIN;
 	p.instance_ttl_s = 0; /* sent as 1: EX 0 is an error */
-	n = pd_redis_cmd(buf, sizeof buf, &p, 1, "s");
+	n = pd_redis_cmd(buf, sizeof buf, &p, "s");
 	assert_int_equal(decode(buf, n, &d), 0);
 	assert_int_equal(d.argc, 26);
 	assert_memory_equal(d.argv[10], "1", d.len[10]);
@@ -232,6 +234,7 @@ test_largest_plan_fits(void **state)
 	(void)state;
 	memset(&p, 0, sizeof p);
 	memset(p.instance_key, 'i', PD_KEY_MAX - 1);
+	p.commit = 1;
 	p.instance_ttl_s = LLONG_MAX;
 	p.n = PD_LIMITS_MAX;
 	for (i = 0; i < PD_LIMITS_MAX; i++) {
@@ -242,7 +245,7 @@ test_largest_plan_fits(void **state)
 		p.item[i].max = p.item[i].ttl_s = p.item[i].slot = LLONG_MIN;
 		p.item[i].cost = p.item[i].nslots = p.item[i].keep = LLONG_MIN;
 	}
-	n = pd_redis_cmd(buf, sizeof buf, &p, 1, NULL);
+	n = pd_redis_cmd(buf, sizeof buf, &p, NULL);
 	if (n == 0)
 		fail_msg("the largest plan does not fit PD_REDIS_CMD_MAX (%d)",
 		    (int)PD_REDIS_CMD_MAX);
@@ -250,8 +253,8 @@ test_largest_plan_fits(void **state)
 	assert_int_equal(d.argc,
 	    3 + 1 + 2 * PD_LIMITS_MAX + 4 + 7 * PD_LIMITS_MAX);
 	/* one byte short: 0, not a cut command */
-	assert_int_equal(pd_redis_cmd(buf, n - 1, &p, 1, NULL), 0);
-	assert_int_equal(pd_redis_cmd(buf, n, &p, 1, NULL), n);
+	assert_int_equal(pd_redis_cmd(buf, n - 1, &p, NULL), 0);
+	assert_int_equal(pd_redis_cmd(buf, n, &p, NULL), n);
 }
 
 int
