@@ -48,17 +48,25 @@ put(struct resp *r, const char *s, size_t n)
 	r->p += n;
 }
 
+/* digits - v in decimal, ending just before end; returns its start */
+static char *
+digits(char *end, unsigned long long v)
+{
+	do
+		*--end = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return end;
+}
+
 /* put_line - append a type byte, a decimal number and CRLF */
 static void
 put_line(struct resp *r, char type, unsigned long long v)
 {
-	char tmp[24], *q = tmp + sizeof tmp;
+	char tmp[24], *q;
 
-	*--q = '\n';
-	*--q = '\r';
-	do
-		*--q = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
+	tmp[22] = '\r';
+	tmp[23] = '\n';
+	q = digits(tmp + 22, v);
 	*--q = type;
 	put(r, q, (size_t)(tmp + sizeof tmp - q));
 }
@@ -83,13 +91,10 @@ bulk_str(struct resp *r, const char *s)
 static void
 bulk_num(struct resp *r, long long v)
 {
-	char tmp[24], *q = tmp + sizeof tmp;
-	unsigned long long u = v < 0 ? 0 - (unsigned long long)v
-				     : (unsigned long long)v;
+	char tmp[24], *q;
 
-	do
-		*--q = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
+	q = digits(tmp + sizeof tmp,
+	    v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
 	if (v < 0)
 		*--q = '-';
 	bulk(r, q, (size_t)(tmp + sizeof tmp - q));

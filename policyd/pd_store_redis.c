@@ -376,6 +376,17 @@ drop_connection(struct rstore *rs)
 	schedule_reconnect(rs);
 }
 
+/* oldest_open - the oldest request not answered yet, or NULL */
+static struct rreq *
+oldest_open(struct rstore *rs)
+{
+	struct rreq *rq;
+
+	for (rq = rs->head; rq != NULL && rq->plan == NULL; rq = rq->next)
+		;
+	return rq;
+}
+
 /* arm_timer - run on_timer when the oldest unanswered request is due */
 static void
 arm_timer(struct rstore *rs, uint64_t now)
@@ -384,9 +395,7 @@ arm_timer(struct rstore *rs, uint64_t now)
 	struct rreq *rq;
 	uint64_t wait;
 
-	for (rq = rs->head; rq != NULL && rq->plan == NULL; rq = rq->next)
-		;
-	if (rq == NULL || evtimer_pending(rs->timer, NULL))
+	if (evtimer_pending(rs->timer, NULL) || (rq = oldest_open(rs)) == NULL)
 		return;
 	wait = rq->deadline_ms > now ? rq->deadline_ms - now : 0;
 	tv.tv_sec = (time_t)(wait / 1000);
@@ -414,9 +423,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 again:
-	for (rq = rs->head; rq != NULL && rq->plan == NULL; rq = rq->next)
-		;
-	if (rq == NULL || rq->deadline_ms > now) {
+	if ((rq = oldest_open(rs)) == NULL || rq->deadline_ms > now) {
 		arm_timer(rs, now);
 		return;
 	}
