@@ -13,6 +13,9 @@
 #             parsing; the ceiling of the load generator on this machine
 #   memory    mailtally-policyd, store = memory
 #   redis     mailtally-policyd, store = redis (private redis-server)
+#   redis, unix socket
+#             the same, the load generator connecting to a unix socket
+#             (check_policy_service unix:...) instead of TCP on loopback
 #   redis-bm  redis-benchmark, unpipelined, same concurrency, EVAL of a
 #             Lua script doing GET, INCRBY and EXPIRE on 3 keys (the shape
 #             of one check-and-commit round trip)
@@ -82,11 +85,30 @@ cell() {
 		printf "%s / %s%s%s", v["rps"], v["p99_us"], c, e }'
 }
 
-# start_policyd NAME STORE - a daemon with two limits no bench reaches
+# wait_sock PATH - until a unix socket exists there (10 s at most)
+wait_sock() {
+	i=0
+	while [ ! -S "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+# start_policyd NAME STORE [unix] - a daemon with two limits no bench
+# reaches, on a free loopback port or (unix) on the unix socket $T/NAME.sock;
+# sets NAME_addr (policy_load's address options) and NAME_pid
 start_policyd() {
-	port=$(free_port)
+	if [ "$3" = unix ]; then
+		listen="unix:$T/$1.sock"
+		addr="-u $T/$1.sock"
+	else
+		port=$(free_port)
+		listen="inet:127.0.0.1:$port"
+		addr="-p $port"
+	fi
 	cat >"$T/$1.conf" <<EOF
-listen = inet:127.0.0.1:$port
+listen = $listen
 store = $2
 max_connections = 2000
 log_target = file:$T/$1.log
@@ -96,12 +118,16 @@ EOF
 	"$DAEMON" -f -c "$T/$1.conf" 2>"$T/$1.err" &
 	pid=$!
 	PIDS="$PIDS $pid"
-	if ! wait_port "$port"; then
+	if [ "$3" = unix ]; then
+		wait_sock "$T/$1.sock"
+	else
+		wait_port "$port"
+	fi || {
 		echo "policy_bench: $1 did not start:" >&2
 		cat "$T/$1.err" "$T/$1.log" >&2
 		return 1
-	fi
-	eval "${1}_port=$port ${1}_pid=$pid"
+	}
+	eval "${1}_addr=\"$addr\" ${1}_pid=$pid"
 }
 
 echo "# policy_bench $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores," \
@@ -128,26 +154,34 @@ EOF
 	[ -n "$PPORT" ] && { wait_port "$PPORT" || PPORT=; }
 fi
 
-memory_port=
-redis_port=
+memory_addr=
+redis_addr=
+unix_addr=
 start_policyd memory memory || true
-[ -n "$RPORT" ] && { start_policyd redis "redis://127.0.0.1:$RPORT/0" || true; }
+if [ -n "$RPORT" ]; then
+	start_policyd redis "redis://127.0.0.1:$RPORT/0" || true
+	start_policyd unix "redis://127.0.0.1:$RPORT/0" unix || true
+fi
 
 LUA="local m=tonumber(ARGV[1]) for i=1,3 do local v=tonumber(redis.call('GET',KEYS[i]) or '0') if v>=m then return 0 end end for i=1,3 do redis.call('INCRBY',KEYS[i],1) redis.call('EXPIRE',KEYS[i],ARGV[2]) end return 1"
 
 echo
-echo "| conns | trivial ceiling | policyd memory | policyd redis | redis-benchmark EVAL | postfwd2 |"
-echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| conns | trivial ceiling | policyd memory | policyd redis | policyd redis, unix socket | redis-benchmark EVAL | postfwd2 |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for n in $CONNS; do
 	tp=$(free_port)
 	triv=$(cell "$("$LOAD" -t -p "$tp" -c "$n" -k "$K" -d "$S")")
 	mem=n/a
-	[ -n "$memory_port" ] &&
-	    mem=$(cell "$("$LOAD" -p "$memory_port" -r "$memory_pid" -c "$n" \
+	[ -n "$memory_addr" ] &&
+	    mem=$(cell "$("$LOAD" $memory_addr -r "$memory_pid" -c "$n" \
 		-k "$K" -d "$S")")
 	red=n/a
-	[ -n "$redis_port" ] &&
-	    red=$(cell "$("$LOAD" -p "$redis_port" -r "$redis_pid" -c "$n" \
+	[ -n "$redis_addr" ] &&
+	    red=$(cell "$("$LOAD" $redis_addr -r "$redis_pid" -c "$n" \
+		-k "$K" -d "$S")")
+	uni=n/a
+	[ -n "$unix_addr" ] &&
+	    uni=$(cell "$("$LOAD" $unix_addr -r "$unix_pid" -c "$n" \
 		-k "$K" -d "$S")")
 	rbm=n/a
 	if [ -n "$RPORT" ]; then
@@ -161,7 +195,7 @@ for n in $CONNS; do
 	pf=n/a
 	[ -n "$PPORT" ] &&
 	    pf=$(cell "$("$LOAD" -p "$PPORT" -c "$n" -k "$K" -d "$S")")
-	echo "| $n | $triv | $mem | $red | $rbm | $pf |"
+	echo "| $n | $triv | $mem | $red | $uni | $rbm | $pf |"
 done
 echo
 echo "Cells: requests/s / p99 latency in microseconds [/ CPU microseconds"
@@ -173,14 +207,14 @@ echo
 # memory store do not count as connection memory.
 for p in $PIDS; do kill "$p" 2>/dev/null; done
 PIDS=
-rss_memory_port=
-rss_redis_port=
+rss_memory_addr=
+rss_redis_addr=
 start_policyd rss_memory memory || true
 [ -n "$RPORT" ] && { start_policyd rss_redis "redis://127.0.0.1:$RPORT/0" || true; }
 for name in memory redis; do
-	eval "port=\$rss_${name}_port pid=\$rss_${name}_pid"
-	[ -n "$port" ] || continue
-	out=$("$LOAD" -p "$port" -o 1000 -r "$pid" | grep '^RESULT')
+	eval "addr=\$rss_${name}_addr pid=\$rss_${name}_pid"
+	[ -n "$addr" ] || continue
+	out=$("$LOAD" $addr -o 1000 -r "$pid" | grep '^RESULT')
 	echo "mailtally-policyd ($name store), fresh, 1,000 connections open" \
 	    "(each served one request): $(echo "$out" | sed 's/^RESULT //')"
 done
