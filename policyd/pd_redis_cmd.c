@@ -89,26 +89,49 @@ bulk_str(struct resp *r, const char *s)
 
 /* bulk_num - one argument from a number */
 static void
-bulk_num(struct resp *r, long long v)
+bulk_num(struct resp *r, size_t v)
 {
 	char tmp[24], *q;
 
-	q = digits(tmp + sizeof tmp,
-	    v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v);
-	if (v < 0)
-		*--q = '-';
+	q = digits(tmp + sizeof tmp, v);
 	bulk(r, q, (size_t)(tmp + sizeof tmp - q));
 }
 
-/* pd_redis_cmd - EVALSHA SHA NKEYS KEYS... ARGV... (or EVAL SCRIPT ...) */
+/* le64 - v as 8 bytes, least significant first (struct's "<i8") */
+static char *
+le64(char *q, long long v)
+{
+	unsigned long long u = (unsigned long long)v;
+	int i;
+
+	for (i = 0; i < 8; i++, u >>= 8)
+		*q++ = (char)(u & 0xff);
+	return q;
+}
+
+/* pd_redis_cmd - EVALSHA SHA NKEYS KEYS... NUMBERS NAMES (or EVAL SCRIPT ...) */
 size_t
 pd_redis_cmd(char *buf, size_t size, const struct pd_plan *p, const char *sha)
 {
 	const struct pd_plan_item *it;
 	struct resp r = { buf, buf + size, 0 };
-	size_t i;
+	char nums[8 * PD_REDIS_NUMS(PD_LIMITS_MAX)], *q = nums;
+	long long oi[PD_LIMITS_MAX];
+	size_t i, k, m = 0, names = 0;
 
-	put_line(&r, '*', 3 + (1 + 2 * p->n) + 4 + 7 * p->n);
+	if (p->n == 0 || p->n > PD_LIMITS_MAX)
+		return 0;
+	/* oi[i]: 1-based index of item i's override hash among the distinct
+	 * ones, numbered in order of first use (items of one subject share
+	 * theirs: one key, one HGETALL) */
+	for (i = 0; i < p->n; i++) {
+		for (k = 0; k < i; k++)
+			if (strcmp(p->item[k].ovr_key, p->item[i].ovr_key) == 0)
+				break;
+		oi[i] = k < i ? oi[k] : (long long)++m;
+		names += strlen(p->item[i].limit->name) + (i > 0);
+	}
+	put_line(&r, '*', 3 + (1 + p->n + m) + 2);
 	if (sha != NULL) {
 		bulk(&r, "EVALSHA", 7);
 		bulk_str(&r, sha);
@@ -116,25 +139,36 @@ pd_redis_cmd(char *buf, size_t size, const struct pd_plan *p, const char *sha)
 		bulk(&r, "EVAL", 4);
 		bulk_str(&r, pd_redis_script);
 	}
-	bulk_num(&r, (long long)(1 + 2 * p->n));
+	bulk_num(&r, 1 + p->n + m);
 	bulk_str(&r, p->instance_key[0] ? p->instance_key : p->item[0].key);
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; i < p->n; i++)
 		bulk_str(&r, p->item[i].key);
-		bulk_str(&r, p->item[i].ovr_key);
-	}
-	bulk(&r, p->commit ? "1" : "0", 1);
-	bulk(&r, p->instance_key[0] ? "1" : "0", 1);
-	bulk_num(&r, p->instance_ttl_s > 0 ? p->instance_ttl_s : 1);
-	bulk_num(&r, (long long)p->n);
+	for (i = 0, k = 0; i < p->n; i++)
+		if (oi[i] > (long long)k) {
+			bulk_str(&r, p->item[i].ovr_key);
+			k++;
+		}
+	q = le64(q, (long long)p->n);
+	q = le64(q, p->commit != 0);
+	q = le64(q, p->instance_key[0] != '\0');
+	q = le64(q, p->instance_ttl_s > 0 ? p->instance_ttl_s : 1);
 	for (i = 0; i < p->n; i++) {
 		it = &p->item[i];
-		bulk_str(&r, it->limit->name);
-		bulk_num(&r, it->max);
-		bulk_num(&r, it->cost);
-		bulk_num(&r, it->ttl_s > 0 ? it->ttl_s : 1);
-		bulk_num(&r, it->slot);
-		bulk_num(&r, it->nslots);
-		bulk_num(&r, it->keep);
+		q = le64(q, it->max);
+		q = le64(q, it->cost);
+		q = le64(q, it->ttl_s > 0 ? it->ttl_s : 1);
+		q = le64(q, it->slot);
+		q = le64(q, it->nslots);
+		q = le64(q, it->keep);
+		q = le64(q, oi[i]);
 	}
+	bulk(&r, nums, (size_t)(q - nums));
+	put_line(&r, '$', names);
+	for (i = 0; i < p->n; i++) {
+		if (i > 0)
+			put(&r, " ", 1);
+		put(&r, p->item[i].limit->name, strlen(p->item[i].limit->name));
+	}
+	put(&r, "\r\n", 2);
 	return r.full ? 0 : (size_t)(r.p - buf);
 }

@@ -169,11 +169,13 @@ struct pd_store *pd_store_redis_admin_open(const struct pd_config *,
 /* The Lua script (one decision per call) and its SHA-1, for mailtally-ctl. */
 extern const char pd_redis_script[];
 /* One decision as a RESP command (pd_redis_cmd.c); the largest plan fits
- * in PD_REDIS_CMD_MAX: EVAL's script, 1 + 2 * PD_LIMITS_MAX keys and
- * 4 + 7 * PD_LIMITS_MAX numbers and names, each with its framing. */
+ * in PD_REDIS_CMD_MAX: EVAL's script, 1 + 2 * PD_LIMITS_MAX keys, the
+ * PD_REDIS_NUMS 8-byte numbers and the limit names, each with its framing. */
+#define PD_REDIS_NUMS(n) (4 + 7 * (n))
 #define PD_REDIS_CMD_MAX                                                       \
 	(8192 + (1 + 2 * PD_LIMITS_MAX) * (PD_KEY_MAX + 16) +                  \
-	    (4 + 7 * PD_LIMITS_MAX) * 64)
+	    8 * PD_REDIS_NUMS(PD_LIMITS_MAX) +                                 \
+	    PD_LIMITS_MAX * (PD_LIMIT_NAME_MAX + 1) + 128)
 size_t pd_redis_cmd(char *buf, size_t size, const struct pd_plan *,
     const char *sha);
 

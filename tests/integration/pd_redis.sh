@@ -2,13 +2,14 @@
 # pd_redis.sh - the policy engine and mailtally-ctl against a real
 # redis-server on loopback: exact caps under concurrency (one process and
 # two "MX hosts"), idempotent retries, SCRIPT FLUSH recovery, overrides
-# set by mailtally-ctl seen by a running engine, calendar reset on an
+# set by mailtally-ctl seen by a running engine (two subjects, two
+# override hashes, in one decision), calendar reset on an
 # injected clock, Redis killed and hung (every request still answered,
 # with on_store_error), Redis back (counting resumes, no commit lost),
 # unix socket + AUTH, and the password never logged. Prints TAP; skips
 # when redis-server is not installed.
 
-N=25
+N=27
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -167,6 +168,20 @@ check "override removed and counter reset" \
     "$r $("$CTL" -c "$T/c.conf" usage ovr@example.org | head -n 1 |
         cut -d' ' -f1-3)" \
     "dunno=1 defer=0 reject=0 storeerr=0 daily day 1/1000"
+
+# Limits of two subjects in one decision (the identity and its sender
+# domain): each override hash is read once and applies to its own limit.
+cat "$T/c.conf" > "$T/dom.conf"
+echo "limit dom = day 1000 messages key=sender_domain" >> "$T/dom.conf"
+"$CTL" -c "$T/dom.conf" override a@two.example.net daily 2
+"$CTL" -c "$T/dom.conf" override two.example.net dom 3
+printf 'eom a@two.example.net 5 1\neom b@two.example.net 5 1\nquit\n' |
+    "$DRIVE" -c "$T/dom.conf" > "$T/dom.out" 2>/dev/null
+check "two subjects: the identity's override caps its own limit" \
+    "$(sed -n 1p "$T/dom.out")" "dunno=2 defer=3 reject=0 storeerr=0"
+check "two subjects: the domain's override caps the domain limit" \
+    "$(sed -n 2p "$T/dom.out") $(rcli GET "mt:{two.example.net}:dom:d$DAY")" \
+    "dunno=1 defer=4 reject=0 storeerr=0 3"
 
 # Calendar reset at local midnight, Europe/Berlin, injected clock:
 # 1795474798 is 2026-11-23 23:59:58 CET.
