@@ -65,15 +65,24 @@ free_port() {
 	done
 }
 
-# wait_port PORT - until something listens there (10 s at most)
-wait_port() {
-	hex=$(printf '%04X' "$1")
+# wait_until CMD... - until CMD succeeds (10 s at most)
+wait_until() {
 	i=0
-	while ! grep -q ":$hex .* 0A " /proc/net/tcp 2>/dev/null; do
+	while ! "$@"; do
 		i=$((i + 1))
 		[ $i -gt 100 ] && return 1
 		sleep 0.1
 	done
+}
+
+# listening PORT - something listens on that TCP port
+listening() {
+	grep -q ":$(printf '%04X' "$1") .* 0A " /proc/net/tcp 2>/dev/null
+}
+
+# wait_port PORT - until something listens there (10 s at most)
+wait_port() {
+	wait_until listening "$1"
 }
 
 # cell OUTPUT - "rps / p99" from a RESULT line
@@ -85,16 +94,6 @@ cell() {
 		printf "%s / %s%s%s", v["rps"], v["p99_us"], c, e }'
 }
 
-# wait_sock PATH - until a unix socket exists there (10 s at most)
-wait_sock() {
-	i=0
-	while [ ! -S "$1" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		sleep 0.1
-	done
-}
-
 # start_policyd NAME STORE [unix] - a daemon with two limits no bench
 # reaches, on a free loopback port or (unix) on the unix socket $T/NAME.sock;
 # sets NAME_addr (policy_load's address options) and NAME_pid
@@ -102,10 +101,12 @@ start_policyd() {
 	if [ "$3" = unix ]; then
 		listen="unix:$T/$1.sock"
 		addr="-u $T/$1.sock"
+		ready="test -S $T/$1.sock"
 	else
 		port=$(free_port)
 		listen="inet:127.0.0.1:$port"
 		addr="-p $port"
+		ready="listening $port"
 	fi
 	cat >"$T/$1.conf" <<EOF
 listen = $listen
@@ -118,11 +119,7 @@ EOF
 	"$DAEMON" -f -c "$T/$1.conf" 2>"$T/$1.err" &
 	pid=$!
 	PIDS="$PIDS $pid"
-	if [ "$3" = unix ]; then
-		wait_sock "$T/$1.sock"
-	else
-		wait_port "$port"
-	fi || {
+	wait_until $ready || {
 		echo "policy_bench: $1 did not start:" >&2
 		cat "$T/$1.err" "$T/$1.log" >&2
 		return 1
