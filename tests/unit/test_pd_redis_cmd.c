@@ -152,6 +152,21 @@ expect_nums(const struct decoded *d, int a, const long long *want, int n)
 			    le64(d->argv[a] + 8 * i), want[i]);
 }
 
+/* encode - the plan's command decoded: want[] then the numbers and the
+ * names */
+static void
+encode(const struct pd_plan *p, const char *sha, struct decoded *d,
+    const char *const *want, int n)
+{
+	static char buf[4096];
+	size_t len;
+
+	len = pd_redis_cmd(buf, sizeof buf, p, sha);
+	assert_int_equal(decode(buf, len, d), 0);
+	assert_int_equal(d->argc, n + 2);
+	expect_args(d, want, n);
+}
+
 static void
 test_small_plan_bytes(void **state)
 {
@@ -194,15 +209,10 @@ test_commit_evalsha(void **state)
 		61, 62, 1, 1000, 3, 19993, 0, 0, 0, 1 };
 	struct pd_plan p;
 	struct decoded d;
-	char buf[4096];
-	size_t n;
 
 	(void)state;
 	two_limits(&p);
-	n = pd_redis_cmd(buf, sizeof buf, &p, "0123abcd");
-	assert_int_equal(decode(buf, n, &d), 0);
-	assert_int_equal(d.argc, (int)countof(want) + 2);
-	expect_args(&d, want, (int)countof(want));
+	encode(&p, "0123abcd", &d, want, (int)countof(want));
 	expect_nums(&d, (int)countof(want), nums, (int)countof(nums));
 	assert_int_equal(d.len[d.argc - 1], 12);
 	assert_memory_equal(d.argv[d.argc - 1], "hourly daily", 12);
@@ -220,8 +230,6 @@ test_override_hashes(void **state)
 		"mt:{a@b}:ovr", "mt:{b}:ovr" };
 	struct pd_plan p;
 	struct decoded d;
-	char buf[4096];
-	size_t n;
 
 	(void)state;
 	two_limits(&p);
@@ -230,10 +238,7 @@ test_override_hashes(void **state)
 	p.item[1] = (struct pd_plan_item){ .limit = &dom, .max = 5 };
 	snprintf(p.item[1].key, PD_KEY_MAX, "mt:{b}:dom:d20261123");
 	snprintf(p.item[1].ovr_key, PD_KEY_MAX, "mt:{b}:ovr");
-	n = pd_redis_cmd(buf, sizeof buf, &p, "s");
-	assert_int_equal(decode(buf, n, &d), 0);
-	assert_int_equal(d.argc, (int)countof(want) + 2);
-	expect_args(&d, want, (int)countof(want));
+	encode(&p, "s", &d, want, (int)countof(want));
 	assert_int_equal(d.len[9], 8 * PD_REDIS_NUMS(3));
 	assert_int_equal(le64(d.argv[9]), 3);
 	assert_int_equal(le64(d.argv[9] + 8 * (4 + 6)), 1);
