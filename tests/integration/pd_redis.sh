@@ -3,13 +3,14 @@
 # redis-server on loopback: exact caps under concurrency (one process and
 # two "MX hosts"), idempotent retries, SCRIPT FLUSH recovery, overrides
 # set by mailtally-ctl seen by a running engine (two subjects, two
-# override hashes, in one decision), calendar reset on an
-# injected clock, Redis killed and hung (every request still answered,
-# with on_store_error), Redis back (counting resumes, no commit lost),
-# unix socket + AUTH, and the password never logged. Prints TAP; skips
-# when redis-server is not installed.
+# override hashes, in one decision), calendar reset on an injected
+# clock, rolling hashes (their summary field, one written without it, a
+# corrupt one, a host whose clock is ahead), Redis killed and hung (every
+# request still answered, with on_store_error), Redis back (counting
+# resumes, no commit lost), unix socket + AUTH, and the password never
+# logged. Prints TAP; skips when redis-server is not installed.
 
-N=27
+N=33
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -208,8 +209,59 @@ check "rolling 1m window: exact at one-second slots" "$(cat "$T/roll.out")" \
 printf 'eom prune@example.org 1 1\nclock 1\neom prune@example.org 1 1\nclock 1\neom prune@example.org 1 1\nclock 200\neom prune@example.org 1 1\nquit\n' |
     "$DRIVE" -c "$T/roll.conf" -t 1795435200 >/dev/null 2>&1
 check "rolling window: slots older than the window deleted at commit" \
-    "$(rcli HKEYS "mt:{prune@example.org}:burst:r60" | tr '\n' ' ')" \
-    "1795435402 "
+    "$(rcli HKEYS "mt:{prune@example.org}:burst:r60" | sort | tr '\n' ' ')" \
+    "1795435402 m "
+
+# The summary field "m" of a rolling hash (sum, oldest bound, newest slot,
+# number of slots; struct "<i8i8i8i8"), decoded by Redis itself.
+summary() {
+	rcli EVAL "local m = redis.call('HGET', KEYS[1], 'm')
+if not m or #m ~= 32 then return 'none' end
+local s, o, n, c = struct.unpack('<i8i8i8i8', m)
+return string.format('%d %d %d %d', s, o - 1795435200, n - 1795435200, c)" \
+	    1 "mt:{$1@example.org}:burst:r60"
+}
+
+# A hash without "m" (written before it existed): read whole, the slot
+# left of the window deleted, "m" written by the next commit.
+K="mt:{leg@example.org}:burst:r60"
+rcli HSET "$K" 1795435190 1 1795435195 1 1795435100 7 >/dev/null
+printf 'eom leg@example.org 3 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 > "$T/leg.out" 2>/dev/null
+check "rolling hash without a summary: its slots counted" \
+    "$(cat "$T/leg.out")" "dunno=1 defer=2 reject=0 storeerr=0"
+check "rolling hash without a summary: old slot deleted, summary written" \
+    "$(rcli HKEYS "$K" | sort | tr '\n' ' ')$(summary leg)" \
+    "1795435190 1795435195 1795435200 m 3 -10 0 3"
+
+# A host whose clock is ahead: its slots are not counted by a host
+# behind it until that host's clock reaches them (as the memory store).
+printf 'clock 1\neom skew@example.org 1 1\nclock 1\neom skew@example.org 1 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 >/dev/null 2>&1
+printf 'eom skew@example.org 3 1\nclock 2\neom skew@example.org 1 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 2>/dev/null |
+    grep dunno | tr '\n' ' ' > "$T/skew.out"
+check "rolling window, a host's clock 2 s ahead: its slots counted from then" \
+    "$(cat "$T/skew.out")" \
+    "dunno=3 defer=0 reject=0 storeerr=0 dunno=0 defer=1 reject=0 storeerr=0 "
+check "rolling window, a host's clock 2 s ahead: summary" "$(summary skew)" \
+    "5 0 2 3"
+
+# A corrupt summary: the hash is read whole and the summary rewritten.
+K="mt:{bad@example.org}:burst:r60"
+rcli HSET "$K" 1795435199 2 m garbage >/dev/null
+printf 'eom bad@example.org 2 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 > "$T/bad.out" 2>/dev/null
+check "rolling hash with a corrupt summary: counted, summary rewritten" \
+    "$(cat "$T/bad.out") $(summary bad)" \
+    "dunno=1 defer=1 reject=0 storeerr=0 3 -1 0 2"
+
+# mailtally-ctl usage sums the slots of a rolling window, not the summary.
+printf 'eom use@example.org 4 1\nquit\n' |
+    "$DRIVE" -c "$T/c.conf" >/dev/null 2>&1
+check "mailtally-ctl usage of a rolling window" \
+    "$("$CTL" -c "$T/c.conf" usage use@example.org | sed -n 2p |
+        cut -d' ' -f1-4)" "burst 1m 4/100000 messages"
 
 cmd 'eom kill@example.org 10 1' >/dev/null
 kill -9 "$(cat "$T/r1.pid")"
