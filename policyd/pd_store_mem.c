@@ -51,6 +51,7 @@
 struct mem_field {
 	char *name;
 	long long v;
+	long long slot; /* the name as a number: a rolling slot's */
 };
 
 struct mem_entry {
@@ -239,6 +240,7 @@ field_add(struct mem_entry *e, const char *name, long long v)
 		if ((f->name = strdup(name)) == NULL)
 			return -1;
 		f->v = 0;
+		f->slot = strtoll(name, NULL, 10);
 		e->nf++;
 	}
 	f->v += v;
@@ -274,7 +276,7 @@ item_used(struct mem_store *ms, struct pd_plan *plan, struct pd_plan_item *it)
 		return;
 	}
 	for (i = 0; i < e->nf; i++) {
-		slot = strtoll(e->f[i].name, NULL, 10);
+		slot = e->f[i].slot;
 		if (slot > it->slot - it->nslots && slot <= it->slot)
 			it->used += e->f[i].v;
 	}
@@ -295,8 +297,7 @@ item_add(struct mem_store *ms, struct pd_plan *plan, struct pd_plan_item *it)
 			return -1;
 	} else {
 		for (i = e->nf; i-- > 0;)
-			if (strtoll(e->f[i].name, NULL, 10) <=
-			    it->slot - it->keep)
+			if (e->f[i].slot <= it->slot - it->keep)
 				field_drop(e, i);
 		snprintf(name, sizeof name, "%lld", it->slot);
 		if (field_add(e, name, it->cost) == -1)
@@ -389,7 +390,7 @@ mem_usage(struct pd_store *st, const struct pd_plan_item *it, long long now,
 				u->used = e->f[i].v;
 			continue;
 		}
-		slot = strtoll(e->f[i].name, NULL, 10);
+		slot = e->f[i].slot;
 		if (slot <= it->slot - it->nslots || slot > it->slot)
 			continue;
 		u->used += e->f[i].v;
