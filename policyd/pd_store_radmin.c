@@ -12,8 +12,10 @@
  *	same for each command), AUTH and SELECT as the daemon sends them,
  *	and the admin operations of pd_store.h on the daemon's keys:
  *
- *	usage: HGET of the override hash, then GET (calendar) or HGETALL
- *	(rolling slots, summed as the script sums them).
+ *	usage: HGET of the override hash, then GET of the counter (a
+ *	calendar count, or a rolling window's slots, summed as the script
+ *	sums them; HGETALL when the key is a rolling hash of an earlier
+ *	build).
  *	reset: DEL of the current counter.
  *	set_override: HSET, or HDEL when max < 0.
  *
@@ -76,29 +78,62 @@ run(struct radmin *ra, int argc, const char **argv, const char **why)
 	return r;
 }
 
-/* used_of - a counter reply (GET or HGETALL) into *u */
+/* le64 - the 8-byte little-endian integer at p (as struct.pack writes) */
+static long long
+le64(const unsigned char *p)
+{
+	unsigned long long v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return (long long)v;
+}
+
+/* slot_add - one rolling slot's count into *u, when it is in the window */
+static void
+slot_add(const struct pd_plan_item *it, long long s, long long v,
+    struct pd_usage *u)
+{
+	if (s <= it->slot - it->nslots || s > it->slot)
+		return;
+	u->used += v;
+	if (u->oldest_slot == -1 || s < u->oldest_slot)
+		u->oldest_slot = s;
+}
+
+/*
+ * used_of - a counter reply into *u: GET of a calendar counter (decimal)
+ * or of a rolling one (the sum, 8 bytes, then (slot, count) pairs of 16;
+ * the pairs are summed), or HGETALL of a rolling hash written by an
+ * earlier build (field: slot).
+ */
 static void
 used_of(const redisReply *r, const struct pd_plan_item *it, struct pd_usage *u)
 {
-	long long s;
+	const unsigned char *p;
 	size_t j;
 
 	if (r->type == REDIS_REPLY_STRING && it->nslots == 0) {
 		u->used = strtoll(r->str, NULL, 10);
 		return;
 	}
-	if (r->type != REDIS_REPLY_ARRAY || it->nslots == 0)
+	if (it->nslots == 0)
+		return;
+	if (r->type == REDIS_REPLY_STRING) {
+		p = (const unsigned char *)r->str;
+		for (j = 8; j + 16 <= r->len; j += 16)
+			slot_add(it, le64(p + j), le64(p + j + 8), u);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY)
 		return;
 	for (j = 0; j + 1 < r->elements; j += 2) {
 		if (r->element[j]->type != REDIS_REPLY_STRING ||
 		    r->element[j + 1]->type != REDIS_REPLY_STRING)
 			continue;
-		s = strtoll(r->element[j]->str, NULL, 10);
-		if (s <= it->slot - it->nslots || s > it->slot)
-			continue;
-		u->used += strtoll(r->element[j + 1]->str, NULL, 10);
-		if (u->oldest_slot == -1 || s < u->oldest_slot)
-			u->oldest_slot = s;
+		slot_add(it, strtoll(r->element[j]->str, NULL, 10),
+		    strtoll(r->element[j + 1]->str, NULL, 10), u);
 	}
 }
 
@@ -118,9 +153,14 @@ radmin_usage(struct pd_store *st, const struct pd_plan_item *it, long long now,
 	if (r->type == REDIS_REPLY_STRING)
 		u->override = strtoll(r->str, NULL, 10);
 	freeReplyObject(r);
-	argv[0] = it->nslots ? "HGETALL" : "GET";
+	argv[0] = "GET";
 	argv[1] = it->key;
-	if ((r = run(ra, 2, argv, why)) == NULL)
+	r = run(ra, 2, argv, why);
+	if (r == NULL && it->nslots && strncmp(*why, "WRONGTYPE", 9) == 0) {
+		argv[0] = "HGETALL"; /* a rolling hash of an earlier build */
+		r = run(ra, 2, argv, why);
+	}
+	if (r == NULL)
 		return PD_STORE_RETRY;
 	used_of(r, it, u);
 	freeReplyObject(r);

@@ -4,13 +4,13 @@
 # two "MX hosts"), idempotent retries, SCRIPT FLUSH recovery, overrides
 # set by mailtally-ctl seen by a running engine (two subjects, two
 # override hashes, in one decision), calendar reset on an injected
-# clock, rolling hashes (their summary field, one written without it, a
-# corrupt one, a host whose clock is ahead), Redis killed and hung (every
-# request still answered, with on_store_error), Redis back (counting
-# resumes, no commit lost), unix socket + AUTH, and the password never
-# logged. Prints TAP; skips when redis-server is not installed.
+# clock, rolling counters (old slots dropped, hashes of older versions
+# read and rewritten, a corrupt one, a host whose clock is ahead), Redis
+# killed and hung (every request still answered, with on_store_error),
+# Redis back (counting resumes, no commit lost), unix socket + AUTH, and
+# the password never logged. Prints TAP; skips when redis-server is not installed.
 
-N=33
+N=36
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -204,38 +204,52 @@ printf 'eom roll@example.org 5 1\nclock 59\neom roll@example.org 1 1\nclock 1\ne
 check "rolling 1m window: exact at one-second slots" "$(cat "$T/roll.out")" \
     "dunno=3 defer=2 reject=0 storeerr=0 dunno=0 defer=1 reject=0 storeerr=0 dunno=3 defer=1 reject=0 storeerr=0 "
 
+# A rolling counter is a string: the sum of its counts, then (slot, count)
+# pairs, slots ascending, 8-byte little-endian integers; decoded by Redis
+# itself as "sum: second:count ...", seconds from the injected clock's
+# start.
+slots() {
+	rcli EVAL "local s = redis.call('GET', KEYS[1])
+if not s then return 'none' end
+local t = {struct.unpack('<' .. string.rep('i8', #s / 8), s)}
+local o = {t[1] .. ':'}
+for j = 2, #t - 1, 2 do
+  o[#o + 1] = string.format('%d:%d', t[j] - 1795435200, t[j + 1])
+end
+return table.concat(o, ' ')" 1 "mt:{$1@example.org}:burst:r60"
+}
+
 # Old slots are deleted when the limit is next counted: three slots, then
-# a commit 200 s later leaves only its own.
+# a commit 200 s later leaves only its own, and the key's TTL covers the
+# window from it (63 slots of 1 s).
+K="mt:{prune@example.org}:burst:r60"
 printf 'eom prune@example.org 1 1\nclock 1\neom prune@example.org 1 1\nclock 1\neom prune@example.org 1 1\nclock 200\neom prune@example.org 1 1\nquit\n' |
     "$DRIVE" -c "$T/roll.conf" -t 1795435200 >/dev/null 2>&1
 check "rolling window: slots older than the window deleted at commit" \
-    "$(rcli HKEYS "mt:{prune@example.org}:burst:r60" | sort | tr '\n' ' ')" \
-    "1795435402 m "
+    "$(rcli TYPE "$K") $(slots prune) $(rcli TTL "$K")" "string 1: 202:1 63"
 
-# The summary field "m" of a rolling hash (sum, oldest bound, newest slot,
-# number of slots; struct "<i8i8i8i8"), decoded by Redis itself.
-summary() {
-	rcli EVAL "local m = redis.call('HGET', KEYS[1], 'm')
-if not m or #m ~= 32 then return 'none' end
-local s, o, n, c = struct.unpack('<i8i8i8i8', m)
-return string.format('%d %d %d %d', s, o - 1795435200, n - 1795435200, c)" \
-	    1 "mt:{$1@example.org}:burst:r60"
-}
-
-# A hash without "m" (written before it existed): read whole, the slot
-# left of the window deleted, "m" written by the next commit.
+# A rolling hash written by an earlier build (one field per slot, with
+# or without a summary field "m"): its slots counted, the one left of
+# the window dropped, and the key rewritten as a string by the commit.
 K="mt:{leg@example.org}:burst:r60"
 rcli HSET "$K" 1795435190 1 1795435195 1 1795435100 7 >/dev/null
 printf 'eom leg@example.org 3 1\nquit\n' |
     "$DRIVE" -c "$T/roll.conf" -t 1795435200 > "$T/leg.out" 2>/dev/null
-check "rolling hash without a summary: its slots counted" \
+check "rolling hash of an earlier build: its slots counted" \
     "$(cat "$T/leg.out")" "dunno=1 defer=2 reject=0 storeerr=0"
-check "rolling hash without a summary: old slot deleted, summary written" \
-    "$(rcli HKEYS "$K" | sort | tr '\n' ' ')$(summary leg)" \
-    "1795435190 1795435195 1795435200 m 3 -10 0 3"
+check "rolling hash of an earlier build: rewritten as a string" \
+    "$(rcli TYPE "$K") $(slots leg)" "string 3: -10:1 -5:1 0:1"
+K="mt:{legm@example.org}:burst:r60"
+rcli HSET "$K" 1795435199 2 m garbage >/dev/null
+printf 'eom legm@example.org 2 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 > "$T/legm.out" 2>/dev/null
+check "rolling hash with a summary field: counted, rewritten" \
+    "$(cat "$T/legm.out") $(slots legm)" \
+    "dunno=1 defer=1 reject=0 storeerr=0 3: -1:2 0:1"
 
 # A host whose clock is ahead: its slots are not counted by a host
-# behind it until that host's clock reaches them (as the memory store).
+# behind it until that host's clock reaches them (as the memory store),
+# and they are kept.
 printf 'clock 1\neom skew@example.org 1 1\nclock 1\neom skew@example.org 1 1\nquit\n' |
     "$DRIVE" -c "$T/roll.conf" -t 1795435200 >/dev/null 2>&1
 printf 'eom skew@example.org 3 1\nclock 2\neom skew@example.org 1 1\nquit\n' |
@@ -244,24 +258,37 @@ printf 'eom skew@example.org 3 1\nclock 2\neom skew@example.org 1 1\nquit\n' |
 check "rolling window, a host's clock 2 s ahead: its slots counted from then" \
     "$(cat "$T/skew.out")" \
     "dunno=3 defer=0 reject=0 storeerr=0 dunno=0 defer=1 reject=0 storeerr=0 "
-check "rolling window, a host's clock 2 s ahead: summary" "$(summary skew)" \
-    "5 0 2 3"
+check "rolling window, a host's clock 2 s ahead: its slots kept" \
+    "$(slots skew)" "5: 0:3 1:1 2:1"
 
-# A corrupt summary: the hash is read whole and the summary rewritten.
+# Hosts a second apart: the one behind puts its slot between the others'.
+printf 'eom mid@example.org 1 1\nclock 2\neom mid@example.org 1 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 >/dev/null 2>&1
+printf 'eom mid@example.org 1 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435201 >/dev/null 2>&1
+check "rolling window, a host a second behind: its slot in order" \
+    "$(slots mid)" "3: 0:1 1:1 2:1"
+
+# A corrupt counter (not the sum and whole pairs) reads as empty and is
+# rewritten by the commit.
 K="mt:{bad@example.org}:burst:r60"
-rcli HSET "$K" 1795435199 2 m garbage >/dev/null
+rcli SET "$K" garbage >/dev/null
 printf 'eom bad@example.org 2 1\nquit\n' |
     "$DRIVE" -c "$T/roll.conf" -t 1795435200 > "$T/bad.out" 2>/dev/null
-check "rolling hash with a corrupt summary: counted, summary rewritten" \
-    "$(cat "$T/bad.out") $(summary bad)" \
-    "dunno=1 defer=1 reject=0 storeerr=0 3 -1 0 2"
+check "rolling counter with a corrupt value: read as empty, rewritten" \
+    "$(cat "$T/bad.out") $(slots bad)" \
+    "dunno=2 defer=0 reject=0 storeerr=0 2: 0:2"
 
-# mailtally-ctl usage sums the slots of a rolling window, not the summary.
+# mailtally-ctl usage sums the slots of a rolling window, in either form.
 printf 'eom use@example.org 4 1\nquit\n' |
     "$DRIVE" -c "$T/c.conf" >/dev/null 2>&1
 check "mailtally-ctl usage of a rolling window" \
     "$("$CTL" -c "$T/c.conf" usage use@example.org | sed -n 2p |
         cut -d' ' -f1-4)" "burst 1m 4/100000 messages"
+rcli HSET "mt:{useold@example.org}:burst:r60" "$(date +%s)" 6 m x >/dev/null
+check "mailtally-ctl usage of a rolling hash of an earlier build" \
+    "$("$CTL" -c "$T/c.conf" usage useold@example.org | sed -n 2p |
+        cut -d' ' -f1-4)" "burst 1m 6/100000 messages"
 
 cmd 'eom kill@example.org 10 1' >/dev/null
 kill -9 "$(cat "$T/r1.pid")"

@@ -5,8 +5,8 @@
 # of a slot, of exactly a window), tight rolling and calendar caps and a
 # key=sender_domain limit, run through pd_engine_drive once with
 # store = memory and once with a private redis-server. Any difference in
-# counting (the rolling hashes' summary field, the slots deleted at
-# commit, the calendar reset) changes an answer. Prints TAP; skips when
+# counting (the rolling counters' slots, those dropped at commit, the
+# calendar reset) changes an answer. Prints TAP; skips when
 # redis-server is not installed.
 
 SEEDS="11 23 37"
