@@ -10,7 +10,7 @@
 # Redis back (counting resumes, no commit lost), unix socket + AUTH, and
 # the password never logged. Prints TAP; skips when redis-server is not installed.
 
-N=36
+N=37
 top_builddir=${top_builddir:-.}
 DRIVE=$top_builddir/tests/integration/pd_engine_drive
 CTL=$top_builddir/tools/mailtally-ctl
@@ -227,6 +227,14 @@ printf 'eom prune@example.org 1 1\nclock 1\neom prune@example.org 1 1\nclock 1\n
     "$DRIVE" -c "$T/roll.conf" -t 1795435200 >/dev/null 2>&1
 check "rolling window: slots older than the window deleted at commit" \
     "$(rcli TYPE "$K") $(slots prune) $(rcli TTL "$K")" "string 1: 202:1 63"
+
+# Two messages in one slot, then one in the next: the count and the sum
+# raised in place (SETRANGE), the new pair appended, the TTL renewed.
+K="mt:{inplace@example.org}:burst:r60"
+printf 'eom inplace@example.org 2 1\nclock 1\neom inplace@example.org 1 1\nquit\n' |
+    "$DRIVE" -c "$T/roll.conf" -t 1795435200 >/dev/null 2>&1
+check "rolling window: counts raised in place, a new slot appended" \
+    "$(slots inplace) $(rcli TTL "$K")" "3: 0:2 1:1 63"
 
 # A rolling hash written by an earlier build (one field per slot, with
 # or without a summary field "m"): its slots counted, the one left of
