@@ -114,12 +114,11 @@ used_of(const redisReply *r, const struct pd_plan_item *it, struct pd_usage *u)
 	const unsigned char *p;
 	size_t j;
 
-	if (r->type == REDIS_REPLY_STRING && it->nslots == 0) {
-		u->used = strtoll(r->str, NULL, 10);
+	if (it->nslots == 0) {
+		if (r->type == REDIS_REPLY_STRING)
+			u->used = strtoll(r->str, NULL, 10);
 		return;
 	}
-	if (it->nslots == 0)
-		return;
 	if (r->type == REDIS_REPLY_STRING) {
 		p = (const unsigned char *)r->str;
 		for (j = 8; j + 16 <= r->len; j += 16)
