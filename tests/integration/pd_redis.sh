@@ -4,11 +4,12 @@
 # two "MX hosts"), idempotent retries, SCRIPT FLUSH recovery, overrides
 # set by mailtally-ctl seen by a running engine (two subjects, two
 # override hashes, in one decision), calendar reset on an injected
-# clock, rolling counters (old slots dropped, hashes of older versions
+# clock, rolling counters (old slots dropped, hashes of earlier builds
 # read and rewritten, a corrupt one, a host whose clock is ahead), Redis
 # killed and hung (every request still answered, with on_store_error),
 # Redis back (counting resumes, no commit lost), unix socket + AUTH, and
-# the password never logged. Prints TAP; skips when redis-server is not installed.
+# the password never logged. Prints TAP; skips when redis-server is not
+# installed.
 
 N=37
 top_builddir=${top_builddir:-.}
